@@ -1,0 +1,59 @@
+"""What every parser returns: canonical tables plus the record of where they came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+SOURCE_ROW = "source_row"
+"""Column every parsed table carries: the 1-based line of the file the row came from."""
+SOURCE_FILE = "source_file"
+"""Optional column naming the member file, for sources spread over several files."""
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """Provenance of one loaded data set (a row of the ``source`` table)."""
+
+    source_id: str
+    title: str
+    publisher: str
+    version: str
+    licence: str
+    licence_class: str
+    citation: str
+    obtained_from: str
+    cut: str
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """Which stored rows a load replaces: rows of ``table`` whose ``columns`` equal ``values``.
+
+    An ingest of a new BACI release, say, replaces the stored rows of the same source and years
+    instead of adding duplicates.
+    """
+
+    table: str
+    where: dict[str, list[object]]
+
+
+@dataclass
+class ParsedSource:
+    """Canonical tables parsed from one file, each with a ``source_row`` column.
+
+    ``tables`` maps a canonical table name to an Arrow table, or to the name of a DuckDB
+    temporary table the parser filled (large files are parsed inside DuckDB).
+    ``column_labels`` maps canonical column names to the file's own column names, so an error
+    names the column as the user sees it in the file.
+    """
+
+    file: Path
+    source: SourceRecord
+    tables: dict[str, pa.Table | str]
+    replacements: list[Replacement] = field(default_factory=list)
+    column_labels: dict[str, str] = field(default_factory=dict)
+    upserts: set[str] = field(default_factory=set)
+    """Tables (reference tables such as ``product``) whose rows replace rows with the same key."""

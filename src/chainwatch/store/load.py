@@ -1,0 +1,96 @@
+"""Loading parsed sources into the store: stage, validate, replace, insert (one transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from chainwatch import schema
+from chainwatch.ingest.base import SOURCE_FILE, SOURCE_ROW, ParsedSource
+from chainwatch.ingest.checks import validate_staged
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    source_id: str
+    rows: dict[str, int]
+
+
+def _stage(con: Any, table: str, data: pa.Table | str) -> str:
+    """Put parsed rows in a temporary table with the canonical column types; return its name."""
+    spec = schema.table(table)
+    staged = f"staged_{table}"
+    if isinstance(data, str):
+        source = data
+    else:
+        source = f"arrow_{table}"
+        con.register(source, data)
+    present = set(con.execute(f"SELECT * FROM {source} LIMIT 0").fetchnumpy().keys())
+    selects = [
+        f"CAST({c.name} AS {c.sql_type}) AS {c.name}"
+        if c.name in present
+        else f"CAST(NULL AS {c.sql_type}) AS {c.name}"
+        for c in spec.columns
+    ]
+    if SOURCE_FILE in present:
+        selects.append(SOURCE_FILE)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {', '.join(selects)}, "
+        f"{SOURCE_ROW} FROM {source}"
+    )
+    if not isinstance(data, str):
+        con.unregister(source)
+    return staged
+
+
+def _merge(con: Any, table: str, staged: str, upsert: bool) -> int:
+    columns = ", ".join(schema.table(table).column_names)
+    if upsert:
+        key = schema.table(table).key
+        match = " AND ".join(f"t.{name} = s.{name}" for name in key)
+        con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM {staged} s WHERE {match})")
+    con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged}")
+    count: int = con.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
+    con.execute(f"DROP TABLE {staged}")
+    return count
+
+
+def load_parsed(con: Any, parsed: ParsedSource) -> LoadResult:
+    """Validate and load one parsed source into an open store connection.
+
+    Reference tables the source brings (``parsed.upserts``) load first, so the main tables can
+    be checked against them. The caller's transaction (``Store.writing``) makes it all-or-nothing.
+    """
+    order = sorted(parsed.tables, key=lambda name: name not in parsed.upserts)
+    rows: dict[str, int] = {}
+    for table in order:
+        staged = _stage(con, table, parsed.tables[table])
+        validate_staged(con, table, staged, parsed.file, parsed.column_labels)
+        if table not in parsed.upserts:
+            for replacement in parsed.replacements:
+                if replacement.table == table:
+                    _delete_where(con, table, replacement.where)
+        rows[table] = _merge(con, table, staged, upsert=table in parsed.upserts)
+    record = asdict(parsed.source)
+    record.update(tables=";".join(sorted(rows)), rows=sum(rows.values()), bundled=False)
+    write_source_record(con, record)
+    return LoadResult(parsed.source.source_id, rows)
+
+
+def _delete_where(con: Any, table: str, where: dict[str, list[object]]) -> None:
+    clauses, params = [], []
+    for column, values in where.items():
+        clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+        params.extend(values)
+    con.execute(f"DELETE FROM {table} WHERE {' AND '.join(clauses)}", params)
+
+
+def write_source_record(con: Any, record: dict[str, object]) -> None:
+    columns = schema.table("source").column_names
+    con.execute("DELETE FROM source WHERE source_id = ?", [record["source_id"]])
+    con.execute(
+        f"INSERT INTO source ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        [record[name] for name in columns],
+    )
