@@ -105,18 +105,7 @@ def former_country_rows(baci_codes: list[tuple[int, str, str]], known: set[str])
             }
         )
         known.add(iso3)
-    schema = pa.schema(
-        [
-            ("iso3", pa.string()),
-            ("name", pa.string()),
-            ("iso2", pa.string()),
-            ("m49", pa.int64()),
-            ("kind", pa.string()),
-            ("region", pa.string()),
-            (SOURCE_ROW, pa.int64()),
-        ]
-    )
-    return pa.Table.from_pylist(rows, schema=schema)
+    return pa.Table.from_pylist(rows, schema=bundled_country_table().schema)
 
 
 @cache
