@@ -52,9 +52,13 @@ class Staged:
         file_column = SOURCE_FILE if self.has_file_column else "NULL"
         row: tuple[Any, ...] | None = self.con.execute(
             f"SELECT {SOURCE_ROW}, {file_column}, {columns} FROM {self.name} s WHERE {where} "
-            f"ORDER BY {file_column}, {SOURCE_ROW} LIMIT 1"
+            f"ORDER BY {self.order} LIMIT 1"
         ).fetchone()
         return row
+
+    @property
+    def order(self) -> str:
+        return f"{SOURCE_FILE}, {SOURCE_ROW}" if self.has_file_column else SOURCE_ROW
 
     def fail(self, hit: tuple[Any, ...], message: str, column: str | None) -> InputError:
         file = f"{self.file}:{hit[1]}" if hit[1] else self.file
@@ -147,7 +151,7 @@ def check_unique_key(staged: Staged) -> None:
     match = " AND ".join(f"{name} IS NOT DISTINCT FROM ?" for name in key)
     rows = staged.con.execute(
         f"SELECT {SOURCE_ROW}, {file_column} FROM {staged.name} WHERE {match} "
-        f"ORDER BY {file_column}, {SOURCE_ROW}",
+        f"ORDER BY {staged.order}",
         list(duplicate),
     ).fetchall()
     values = ", ".join(f"{name}={value}" for name, value in zip(key, duplicate, strict=True))

@@ -91,7 +91,7 @@ def former_country_rows(baci_codes: list[tuple[int, str, str]], known: set[str])
     aliases = alias_table()
     rows = []
     for _code, name, iso3 in baci_codes:
-        if iso3 in known or iso3 in aliases or not re.fullmatch(r"[A-Z]{3}", iso3):
+        if iso3 in known or normalise_name(iso3) in aliases or not re.fullmatch(r"[A-Z]{3}", iso3):
             continue
         rows.append(
             {

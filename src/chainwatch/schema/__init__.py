@@ -113,11 +113,15 @@ def arrow_schema(name: str) -> pa.Schema:
     )
 
 
-def create_table_sql(name: str) -> str:
-    """``CREATE TABLE`` statement for one canonical table (DuckDB and PostgreSQL dialect)."""
+def create_table_sql(name: str, primary_key: bool = False) -> str:
+    """``CREATE TABLE`` statement for one canonical table (DuckDB and PostgreSQL dialect).
+
+    The analytic store declares no primary key: keys are checked on load
+    (``check_unique_key``), which lets key columns be null and keeps bulk inserts fast.
+    """
     spec = table(name)
     lines = [f"    {c.name} {c.sql_type}{' NOT NULL' if c.required else ''}" for c in spec.columns]
-    if spec.key:
+    if primary_key and spec.key:
         lines.append(f"    PRIMARY KEY ({', '.join(spec.key)})")
     return f"CREATE TABLE IF NOT EXISTS {name} (\n" + ",\n".join(lines) + "\n)"
 

@@ -49,7 +49,7 @@ def _merge(con: Any, table: str, staged: str, upsert: bool) -> int:
     columns = ", ".join(schema.table(table).column_names)
     if upsert:
         key = schema.table(table).key
-        match = " AND ".join(f"t.{name} = s.{name}" for name in key)
+        match = " AND ".join(f"t.{name} IS NOT DISTINCT FROM s.{name}" for name in key)
         con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM {staged} s WHERE {match})")
     con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged}")
     count: int = con.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
@@ -63,7 +63,10 @@ def load_parsed(con: Any, parsed: ParsedSource) -> LoadResult:
     Reference tables the source brings (``parsed.upserts``) load first, so the main tables can
     be checked against them. The caller's transaction (``Store.writing``) makes it all-or-nothing.
     """
-    order = sorted(parsed.tables, key=lambda name: name not in parsed.upserts)
+    declared = list(schema.tables())
+    order = sorted(
+        parsed.tables, key=lambda name: (name not in parsed.upserts, declared.index(name))
+    )
     rows: dict[str, int] = {}
     for table in order:
         staged = _stage(con, table, parsed.tables[table])

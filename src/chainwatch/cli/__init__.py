@@ -1,0 +1,1 @@
+"""Command-line adapter: parse options, call one service function, shape the output."""

@@ -1,0 +1,172 @@
+"""Ingest services: one file of a known kind into the store, and the bundled default data set.
+
+``ingest_file`` is what the CLI and the Python API call. ``build_bundle`` runs the same parsers
+and checks over ``shared/data`` and writes the canonical tables as Parquet into the package.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from chainwatch import schema
+from chainwatch.errors import InputError
+from chainwatch.ingest.base import ParsedSource, SourceRecord
+from chainwatch.ingest.countries import bundled_country_table, bundled_resolver
+from chainwatch.ingest.reference_lists import (
+    CuratedFiles,
+    parse_country_groups,
+    parse_export_restrictions,
+    parse_material_products,
+    parse_materials,
+)
+from chainwatch.store import Store
+from chainwatch.store.load import LoadResult, load_parsed
+
+Parser = Callable[[Path, Any], ParsedSource]
+
+
+def _parse_baci(path: Path, con: Any) -> ParsedSource:
+    from chainwatch.ingest.baci import parse_baci
+
+    return parse_baci(path, con, bundled_resolver())
+
+
+def _parse_usgs(path: Path, con: Any) -> ParsedSource:
+    module = import_module("chainwatch.ingest.usgs_mcs")
+    files = sorted(path.glob("*_world.csv")) if path.is_dir() else [path]
+    if not files:
+        raise InputError(path, "no USGS MCS *_world.csv file in this directory")
+    parsed: ParsedSource = module.parse_usgs_mcs_world(files, bundled_resolver())
+    return parsed
+
+
+def _parse_wgi(path: Path, con: Any) -> ParsedSource:
+    parsed: ParsedSource = import_module("chainwatch.ingest.wgi").parse_wgi(
+        path, bundled_resolver()
+    )
+    return parsed
+
+
+def _parse_pink_sheet(path: Path, con: Any) -> ParsedSource:
+    parsed: ParsedSource = import_module("chainwatch.ingest.pink_sheet").parse_pink_sheet(path)
+    return parsed
+
+
+def _parse_wmd(path: Path, con: Any) -> ParsedSource:
+    module = import_module("chainwatch.ingest.wmd")
+    parsed: ParsedSource = module.parse_world_mining_data(path, bundled_resolver())
+    return parsed
+
+
+def _parse_groups(path: Path, con: Any) -> ParsedSource:
+    return parse_country_groups(path)
+
+
+def _parse_events(path: Path, con: Any) -> ParsedSource:
+    return parse_export_restrictions(path)
+
+
+PARSERS: dict[str, Parser] = {
+    "baci": _parse_baci,
+    "usgs-mcs": _parse_usgs,
+    "wgi": _parse_wgi,
+    "pink-sheet": _parse_pink_sheet,
+    "wmd": _parse_wmd,
+    "country-groups": _parse_groups,
+    "export-restrictions": _parse_events,
+}
+"""Kinds of file ``chainwatch ingest KIND PATH`` accepts."""
+
+
+def ingest_file(store: Store, kind: str, path: Path) -> LoadResult:
+    """Parse, validate and load one file; all-or-nothing (the store keeps its previous state)."""
+    if kind not in PARSERS:
+        raise InputError(path, f"unknown kind {kind!r}; one of {', '.join(PARSERS)}")
+    if not path.exists():
+        raise InputError(path, "no such file or directory")
+    with store.writing() as con:
+        return load_parsed(con, PARSERS[kind](path, con))
+
+
+def countries_source() -> ParsedSource:
+    """The shipped ISO 3166 table (datahub country-codes) as a parsed source."""
+    return ParsedSource(
+        file=Path("reference/country-codes.csv"),
+        source=SourceRecord(
+            source_id="datahub-country-codes",
+            title="Comprehensive country codes: ISO 3166, ITU, ISO 4217 currency codes and more",
+            publisher="datahub.io (datasets/country-codes)",
+            version="caa72d1e (2026-05-15)",
+            licence="ODC Public Domain Dedication and Licence (PDDL)",
+            licence_class="A",
+            citation="datasets/country-codes, data/country-codes.csv",
+            obtained_from="github.com/datasets/country-codes",
+            cut="only ISO3, ISO2, M49, CLDR name, independence and region kept; "
+            "WLD, OTH (USGS aggregates) and XKX (Kosovo) added",
+        ),
+        tables={"country": bundled_country_table()},
+        upserts={"country"},
+    )
+
+
+def bundle_steps(data: Path) -> list[tuple[str, Callable[[Any], ParsedSource]]]:
+    """The loads that make the bundled data set from ``shared/data``, in dependency order."""
+    curated = CuratedFiles.in_directory(data)
+    concordance = Path(str(import_module("chainwatch.reference").__path__[0])) / "materials.csv"
+    baci = (
+        data / "baci_cepii_hs92_geopolrisk/baci_hs92_V202401b_geopolrisk_subset_1995_2024.parquet"
+    )
+    usgs = data / "usgs_mcs"
+    usgs_files = sorted(
+        [*usgs.glob("mcs2024/world/*_world.csv"), *usgs.glob("mcs2023/world/*_world.csv"),
+         *usgs.glob("mcs2022_subset/*_world.csv")]
+    )  # fmt: skip
+    wgi = data / "wgi_worldbank/wgidataset_2024update_1996_2023_long.csv"
+    pink = data / "worldbank_pink_sheet/pink_sheet_monthly_prices_nominal_usd_1960_2025.csv"
+    usgs_module = import_module("chainwatch.ingest.usgs_mcs")
+    return [
+        ("countries", lambda con: countries_source()),
+        ("country groups", lambda con: parse_country_groups(curated.groups)),
+        ("materials", lambda con: parse_materials(concordance, curated)),
+        ("BACI trade", lambda con: _parse_baci(baci, con)),
+        ("material products", lambda con: parse_material_products(concordance, curated)),
+        ("export restrictions", lambda con: parse_export_restrictions(curated.events)),
+        ("USGS MCS production",
+         lambda con: usgs_module.parse_usgs_mcs_world(usgs_files, bundled_resolver())),
+        ("WGI governance", lambda con: _parse_wgi(wgi, con)),
+        ("Pink Sheet prices", lambda con: _parse_pink_sheet(pink, con)),
+    ]  # fmt: skip
+
+
+def build_bundle(
+    data: Path, out: Path, progress: Callable[[str], None] | None = None
+) -> dict[str, int]:
+    """Build the bundled data set from ``shared/data`` into ``out`` (Parquet per table)."""
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="chainwatch-bundle-") as scratch:
+        store = Store(Path(scratch) / "bundle.duckdb")
+        with store.writing() as con:
+            for label, step in bundle_steps(data):
+                if progress:
+                    progress(label)
+                load_parsed(con, step(con))
+            con.execute("UPDATE source SET bundled = true")
+        with store.connect() as con:
+            return _export_tables(con, out)
+
+
+def _export_tables(con: Any, out: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name, spec in schema.tables().items():
+        order = ", ".join(spec.key) or spec.column_names[0]
+        target = out / f"{name}.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM {name} ORDER BY {order}) TO '{target}' "
+            "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 19)"
+        )
+        counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+    return counts
