@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,40 +25,8 @@ from chainwatch.ingest.pipeline import ingest_file
 from chainwatch.store import Store
 from chainwatch.store.bundle import load_bundle
 
-REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "baci" / "release"
-
-
-def generate(directory: Path, rows: int) -> Path:
-    """Write BACI_HS92_Y2030_V209901synthetic.csv with real code tables beside it."""
-    con = duckdb.connect()
-    countries = [r[0] for r in con.execute(
-        "SELECT country_code FROM read_csv(?) WHERE country_iso3 NOT IN ('R20')",
-        [str(next(REFERENCE.glob("country_codes_*.csv")))],
-    ).fetchall()]  # fmt: skip
-    products = [r[0] for r in con.execute(
-        "SELECT code FROM read_csv(?, all_varchar = true) WHERE code NOT LIKE '9999%'",
-        [str(next(REFERENCE.glob("product_codes_*.csv")))],
-    ).fetchall()]  # fmt: skip
-    for table in REFERENCE.glob("*_codes_*.csv"):
-        shutil.copy(table, directory / table.name.replace("V202401b", "V209901synthetic"))
-    target = directory / "BACI_HS92_Y2030_V209901synthetic.csv"
-    n_c, n_p = len(countries), len(products)
-    con.execute(f"CREATE TABLE c AS SELECT unnest(?) AS code, range AS n FROM range({n_c})", [countries])
-    con.execute(f"CREATE TABLE p AS SELECT unnest(?) AS code, range AS n FROM range({n_p})", [products])
-    # one row per (exporter, importer, product) combination: keys are unique by construction
-    con.execute(
-        f"""COPY (
-            SELECT 2030 AS t, e.code AS i, m.code AS j, p.code AS k,
-                   round(random() * 10000, 3) AS v,
-                   CASE WHEN random() < 0.05 THEN 'NA' ELSE CAST(round(random() * 500, 3) AS VARCHAR) END AS q
-            FROM range({rows}) r(n)
-            JOIN c e ON e.n = n % {n_c}
-            JOIN c m ON m.n = (n // {n_c}) % {n_c}
-            JOIN p ON p.n = n // ({n_c} * {n_c})
-            WHERE e.code <> m.code OR true
-        ) TO '{target}' (HEADER, DELIMITER ',')"""
-    )
-    return target
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.synthetic import write_synthetic_baci_release
 
 
 def main() -> None:
@@ -70,7 +38,7 @@ def main() -> None:
         work = Path(scratch)
         release = work / "release"
         release.mkdir()
-        csv_path = generate(release, args.rows)
+        csv_path = write_synthetic_baci_release(release, args.rows)
         baseline = duckdb.connect(str(work / "baseline.duckdb"))
         baseline.execute(f"SET threads = {args.threads}")
         started = time.perf_counter()

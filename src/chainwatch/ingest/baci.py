@@ -35,9 +35,9 @@ from chainwatch.ingest.countries import CountryResolver, former_country_rows
 
 SOURCE = "CEPII BACI"
 TRADE_COLUMNS = ["t", "i", "j", "k", "v", "q"]
-_TRADE_FILE = re.compile(r"BACI_(HS\d\d)_Y(\d{4})_V(\w+)\.csv$", re.IGNORECASE)
-_COUNTRY_FILE = re.compile(r"country_codes_V(\w+)\.csv$", re.IGNORECASE)
-_PRODUCT_FILE = re.compile(r"product_codes_(HS\d\d)_V(\w+)\.csv$", re.IGNORECASE)
+_TRADE_FILE = re.compile(r"BACI_(HS\d\d)_Y(\d{4})_(V\w+)\.csv$", re.IGNORECASE)
+_COUNTRY_FILE = re.compile(r"country_codes_(V\w+)\.csv$", re.IGNORECASE)
+_PRODUCT_FILE = re.compile(r"product_codes_(HS\d\d)_(V\w+)\.csv$", re.IGNORECASE)
 LABELS = {
     "year": "t",
     "exporter_iso3": "i",
@@ -117,7 +117,7 @@ def _locate_files(path: Path, scratch: Path) -> BaciFiles:
     assert product_match is not None
     revision, vintage = product_match.group(1).upper(), product_match.group(2)
     for member in members:
-        display.setdefault(str(member), member.name if path.is_dir() else str(member))
+        display.setdefault(str(member), str(member))
     return BaciFiles(trade, country[-1], product[-1], revision, vintage, display)
 
 
@@ -308,14 +308,16 @@ def _stage_trade_flow(
         [[code, iso3] for code, (_, _, iso3) in codes.items() if iso3 is not None],
     )
     join = _offsets_join(files)
+    con.execute("CREATE OR REPLACE TEMP TABLE baci_display (filename VARCHAR, display VARCHAR)")
+    con.executemany("INSERT INTO baci_display VALUES (?, ?)", list(files.display.items()))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE baci_trade_flow AS
         SELECT CAST(r.t AS SMALLINT) AS year, e.iso3 AS exporter_iso3, m.iso3 AS importer_iso3,
                lpad(trim(r.k), 6, '0') AS hs6, ? AS hs_revision, r.v * 1000 AS value_usd,
                CAST(nullif(nullif(trim(r.q), 'NA'), '') AS DOUBLE) AS quantity_t,
-               ? AS source, ? AS vintage, r.filename AS {SOURCE_FILE},
+               ? AS source, ? AS vintage, d.display AS {SOURCE_FILE},
                {_line_expression(files)} AS {SOURCE_ROW}
-        FROM baci_raw r {join}
+        FROM baci_raw r {join} JOIN baci_display d ON d.filename = r.filename
         JOIN baci_iso3 e ON e.code = r.i JOIN baci_iso3 m ON m.code = r.j""",
         [files.revision, SOURCE, files.vintage],
     )

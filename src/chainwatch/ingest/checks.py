@@ -61,8 +61,12 @@ class Staged:
         return f"{SOURCE_FILE}, {SOURCE_ROW}" if self.has_file_column else SOURCE_ROW
 
     def fail(self, hit: tuple[Any, ...], message: str, column: str | None) -> InputError:
-        file = f"{self.file}:{hit[1]}" if hit[1] else self.file
-        label = "+".join(self.labels.get(c, c) for c in column.split("+")) if column else None
+        file = hit[1] or self.file
+        label = None
+        if column:
+            names = column.split("+")
+            labelled = [self.labels[name] for name in names if name in self.labels]
+            label = "+".join(labelled or names)
         return InputError(file, message, hit[0], label)
 
 

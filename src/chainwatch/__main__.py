@@ -1,0 +1,3 @@
+from chainwatch.cli.main import main
+
+main()
