@@ -30,3 +30,7 @@ class InputError(Exception):
 
 class StoreError(Exception):
     """The store cannot be used as asked (locked by another writer, missing, wrong version)."""
+
+
+class QueryError(ValueError):
+    """A request that cannot be answered as asked (unknown perspective, material or year)."""

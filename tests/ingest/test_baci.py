@@ -31,7 +31,8 @@ def test_release_directory_loads_every_row(store: Store, baci_release: Path) -> 
         # first data row of 2021: 2021,12,251,282200,0.025,0.002 -> DZA -> FRA, thousand USD
         row = con.execute(
             "SELECT value_usd, quantity_t, vintage, hs_revision FROM trade_flow "
-            "WHERE year = 2021 AND exporter_iso3 = 'DZA' AND importer_iso3 = 'FRA' AND hs6 = '282200'"
+            "WHERE year = 2021 AND exporter_iso3 = 'DZA' AND importer_iso3 = 'FRA' "
+            "AND hs6 = '282200'"
         ).fetchone()
         assert row == (pytest.approx(25.0), pytest.approx(0.002), "V202401b", "HS92")
         assert con.execute("SELECT count(*) FROM trade_flow WHERE quantity_t IS NULL").fetchone()[
@@ -50,7 +51,8 @@ def test_taiwan_and_special_codes_map_to_iso3(store: Store, baci_release: Path) 
         assert mapped == {58: "BEL", 490: "TWN", 711: "ZAF", 251: "FRA"}
         assert (
             con.execute(
-                "SELECT count(*) FROM trade_flow WHERE exporter_iso3 = 'TWN' OR importer_iso3 = 'TWN'"
+                "SELECT count(*) FROM trade_flow "
+                "WHERE exporter_iso3 = 'TWN' OR importer_iso3 = 'TWN'"
             ).fetchone()[0]
             > 0
         )

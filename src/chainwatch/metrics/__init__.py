@@ -1,0 +1,1 @@
+"""Dependence, concentration and supply-risk metrics (methods in docs/methods.md)."""

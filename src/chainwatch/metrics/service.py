@@ -1,0 +1,279 @@
+"""Metric tables for a perspective: one signature for every metric, tidy output.
+
+``calc_metrics(store, perspective, years, material=..., hs6=..., stage=...)`` returns one row
+per (perspective, year, material, stage, metric) with its value, unit, method id and version,
+and the data vintages it rests on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chainwatch.errors import QueryError
+from chainwatch.metrics import formulas as f
+from chainwatch.metrics import inputs, trade
+from chainwatch.metrics.methods import METHODS
+from chainwatch.store import Store
+
+DEFAULT_BLOC = "ALLIED"
+TREND_YEARS = 5
+
+
+@dataclass
+class Context:
+    """Everything the per-scope computation needs, read once per request."""
+
+    perspective: inputs.Perspective
+    bloc: str
+    members: pd.DataFrame
+    scope: pd.DataFrame
+    trade: trade.TradeFrames
+    production: pd.DataFrame
+    governance: pd.DataFrame
+    eol: dict[str, float | None]
+    restrictions: dict[str, pd.DataFrame]
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def calc_metrics(
+    store: Store,
+    perspective: str,
+    years: int | Sequence[int] | None = None,
+    material: str | None = None,
+    hs6: str | None = None,
+    stage: str | None = None,
+    bloc: str = DEFAULT_BLOC,
+) -> pd.DataFrame:
+    """All metrics for one perspective, tidy (see docs/methods.md for each metric)."""
+    with store.connect() as con:
+        context, wanted = _read_context(con, perspective, years, material, hs6, stage, bloc)
+    rows: list[dict[str, Any]] = []
+    for (year, scope_key), scope in _scope_years(context, wanted):
+        rows.extend(_scope_metrics(context, year, scope_key, scope))
+    frame = pd.DataFrame(rows, columns=_COLUMNS)
+    frame = _add_trends(frame, wanted)
+    return frame[frame["year"].isin(wanted)].reset_index(drop=True)
+
+
+_COLUMNS = ["perspective", "year", "material", "stage", "scope", "metric", "value", "unit",
+            "detail", "method_id", "method_version", "sources"]  # fmt: skip
+
+
+def _read_context(
+    con: Any,
+    perspective: str,
+    years: int | Sequence[int] | None,
+    material: str | None,
+    hs6: str | None,
+    stage: str | None,
+    bloc: str,
+) -> tuple[Context, list[int]]:
+    who = inputs.resolve_perspective(con, perspective)
+    bloc_of = inputs.resolve_perspective(con, bloc)
+    wanted = _years(con, years)
+    window = sorted({y - back for y in wanted for back in range(TREND_YEARS)})
+    scope = inputs.read_scope(con, material, hs6, stage)
+    if scope.empty:
+        raise QueryError("no HS6 code maps to that material and stage")
+    members = inputs.read_members(con, [who])
+    bloc_members = inputs.read_members(con, [bloc_of])[["iso3", "from_year", "to_year"]]
+    trade.register_relations(con, members, bloc_members, scope, window)
+    materials = sorted(m for m in scope["material"].dropna().unique())
+    production = inputs.read_production(con, materials, window)
+    codes = {m: list(scope.loc[scope["material"] == m, "hs6"]) for m in materials}
+    context = Context(
+        perspective=who,
+        bloc=bloc_of.code,
+        members=members,
+        scope=scope,
+        trade=trade.read_trade_frames(con),
+        production=production,
+        governance=inputs.read_governance(con, window),
+        eol=_end_of_life_rates(con, materials),
+        restrictions={m: inputs.read_restrictions(con, m, codes[m]) for m in materials},
+    )
+    context.sources = _sources(con, production, context.governance)
+    return context, wanted
+
+
+def _years(con: Any, years: int | Sequence[int] | None) -> list[int]:
+    available = [r[0] for r in con.execute("SELECT DISTINCT year FROM trade_flow").fetchall()]
+    if not available:
+        raise QueryError("the store holds no trade flows")
+    if years is None:
+        return [max(available)]
+    wanted = [years] if isinstance(years, int) else list(years)
+    missing = sorted(set(wanted) - set(available))
+    if missing:
+        raise QueryError(
+            f"no trade data for {missing}; available {min(available)}-{max(available)}"
+        )
+    return sorted(wanted)
+
+
+def _end_of_life_rates(con: Any, materials: list[str]) -> dict[str, float | None]:
+    rows = con.execute(
+        "SELECT material, eol_rir FROM material WHERE material IN (SELECT unnest(?))", [materials]
+    ).fetchall()
+    return {row[0]: row[1] for row in rows}
+
+
+def _sources(con: Any, production: pd.DataFrame, governance: pd.DataFrame) -> dict[str, str]:
+    production_sources = sorted(
+        {f"{s} {v}" for s, v in zip(production["source"], production["vintage"], strict=True)}
+    )
+    governance_sources = sorted({f"World Bank WGI {v}" for v in governance["vintage"].unique()})
+    return {
+        "trade": trade.trade_vintages(con),
+        "production": "; ".join(production_sources),
+        "governance": "; ".join(governance_sources),
+        "restrictions": "chainwatch curated export-restriction events",
+    }
+
+
+def _scope_years(
+    context: Context, wanted: list[int]
+) -> Iterable[tuple[tuple[int, str], pd.DataFrame]]:
+    keys = context.scope.drop_duplicates("scope_key")
+    years = sorted({y - back for y in wanted for back in range(TREND_YEARS)})
+    for year in years:
+        for _, scope in keys.iterrows():
+            yield (
+                (year, str(scope["scope_key"])),
+                context.scope[context.scope["scope_key"] == scope["scope_key"]],
+            )
+
+
+def _row(
+    context: Context,
+    year: int,
+    scope: pd.DataFrame,
+    metric: str,
+    value: float | None,
+    detail: str | None = None,
+) -> dict[str, Any]:
+    method = METHODS[metric]
+    first = scope.iloc[0]
+    return {
+        "perspective": context.perspective.code,
+        "year": year,
+        "material": first["material"],
+        "stage": first["stage"],
+        "scope": str(first["scope_key"]),
+        "metric": metric,
+        "value": None if value is None or (isinstance(value, float) and np.isnan(value)) else value,
+        "unit": method.unit,
+        "detail": detail,
+        "method_id": method.method_id,
+        "method_version": method.version,
+        "sources": "; ".join(filter(None, (context.sources.get(s) for s in method.inputs))),
+    }
+
+
+def _pick(frame: pd.DataFrame, year: int, scope_key: str) -> pd.DataFrame:
+    return frame[(frame["year"] == year) & (frame["scope_key"] == scope_key)]
+
+
+def _scope_metrics(
+    context: Context, year: int, scope_key: str, scope: pd.DataFrame
+) -> list[dict[str, Any]]:
+    from chainwatch.metrics.supply import supply_metrics
+
+    def row(metric: str, value: float | None, detail: str | None = None) -> dict[str, Any]:
+        return _row(context, year, scope, metric, value, detail)
+
+    if scope_key not in context.trade.covered:
+        codes = ", ".join(sorted(scope["hs6"]))
+        note = f"no trade data loaded for HS6 {codes}"
+        rows = [row(metric, None, note) for metric in TRADE_METRICS]
+        return rows + supply_metrics(context, year, scope, None, None, row)
+    rows, imports_qty, exports_qty = _trade_rows(context, year, scope_key, row)
+    return rows + supply_metrics(context, year, scope, imports_qty, exports_qty, row)
+
+
+TRADE_METRICS = (
+    "imports_value_usd", "imports_quantity_t", "exports_value_usd", "exports_quantity_t",
+    "net_imports_value_usd", "net_imports_quantity_t", "import_partner_hhi",
+    "import_top3_share", "outside_bloc_share", "world_export_hhi",
+    "screen_outside_bloc_share_of_total_imports", "imports_to_exports_ratio",
+)  # fmt: skip
+
+
+def _trade_rows(
+    context: Context, year: int, scope_key: str, row: Any
+) -> tuple[list[dict[str, Any]], float, float]:
+    tf = context.trade
+    summary = _pick(tf.concentration, year, scope_key)
+    exported = _pick(tf.exports, year, scope_key)
+    internal = _pick(tf.internal_imports, year, scope_key)
+    world = _pick(tf.world_exports, year, scope_key)
+    imports_value = float(summary["imports_value_usd"].sum()) if len(summary) else 0.0
+    imports_qty = float(summary["imports_quantity_t"].sum()) if len(summary) else 0.0
+    exports_value = float(exported["value_usd"].sum()) if len(exported) else 0.0
+    exports_qty = float(exported["quantity_t"].sum()) if len(exported) else 0.0
+    internal_value = float(internal["value_usd"].sum()) if len(internal) else 0.0
+
+    def get(column: str) -> float | None:
+        return float(summary[column].iloc[0]) if len(summary) else None
+
+    top = str(summary["top_partner_iso3"].iloc[0]) if len(summary) else None
+    outside_value = float(summary["outside_bloc_value_usd"].sum()) if len(summary) else 0.0
+    total_with_internal = imports_value + internal_value
+    ratio = imports_value / exports_value if exports_value > 0 else None
+    if imports_value > 0 and exports_value == 0:
+        ratio = float("inf")
+    screen_share = outside_value / total_with_internal if total_with_internal > 0 else None
+    flags = f.calc_dependency_screen(get("import_partner_hhi"), screen_share, ratio)
+    rows = [
+        row("imports_value_usd", imports_value),
+        row("imports_quantity_t", imports_qty),
+        row("exports_value_usd", exports_value),
+        row("exports_quantity_t", exports_qty),
+        row("net_imports_value_usd", imports_value - exports_value),
+        row("net_imports_quantity_t", imports_qty - exports_qty),
+        row("import_partner_hhi", get("import_partner_hhi"), top and f"top partner {top}"),
+        row("import_top3_share", get("import_top3_share")),
+        row("outside_bloc_share", get("outside_bloc_share"), f"bloc {context.bloc}"),
+        row("world_export_hhi", float(world["world_export_hhi"].iloc[0]) if len(world) else None),
+        row("screen_outside_bloc_share_of_total_imports", screen_share,
+            "denominator includes flows between members"),
+        row("imports_to_exports_ratio", None if ratio in (None, float("inf")) else ratio,
+            "no exports" if ratio == float("inf") else None),
+    ]  # fmt: skip
+    rows += [row(f"screen_{name}", float(flag)) for name, flag in flags.items()]
+    return rows, imports_qty, exports_qty
+
+
+def _add_trends(frame: pd.DataFrame, wanted: list[int]) -> pd.DataFrame:
+    """Five-year least-squares slope (per year) of the headline metrics, for each wanted year."""
+    trend_rows = []
+    for metric in ("import_partner_hhi", "outside_bloc_share", "production_hhi",
+                   "imports_value_usd", "eu_supply_risk"):  # fmt: skip
+        series = frame[frame["metric"] == metric]
+        for _keys, group in series.groupby(["scope", "perspective"]):
+            for year in wanted:
+                window = group[(group["year"] > year - TREND_YEARS) & (group["year"] <= year)]
+                values = pd.to_numeric(window["value"], errors="coerce")
+                slope = f.calc_trend(list(window["year"]), list(values))
+                base = group[group["year"] == year]
+                if base.empty:
+                    continue
+                trend = base.iloc[0].to_dict()
+                method = METHODS[f"{metric}_trend_5y"]
+                trend.update(
+                    metric=f"{metric}_trend_5y",
+                    value=slope,
+                    unit=method.unit,
+                    detail=f"{int(window['year'].min())}-{year}",
+                    method_id=method.method_id,
+                    method_version=method.version,
+                )
+                trend_rows.append(trend)
+    if not trend_rows:
+        return frame
+    return pd.concat([frame, pd.DataFrame(trend_rows)], ignore_index=True)
