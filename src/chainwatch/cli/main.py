@@ -12,11 +12,13 @@ import typer
 
 from chainwatch import schema
 from chainwatch.cli.output import Format, console, emit, errors
-from chainwatch.errors import InputError, StoreError
+from chainwatch.errors import InputError, QueryError, StoreError
 from chainwatch.ingest.pipeline import PARSERS, build_bundle, ingest_file
+from chainwatch.metrics.risk import calc_risk_table
+from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
 from chainwatch.store import Store
 from chainwatch.store.bundle import bundle_directory, load_bundle
-from chainwatch.store.queries import read_sources
+from chainwatch.store.queries import default_risk_year, read_sources
 
 app = typer.Typer(
     help="Allied supply-chain intelligence: dependence, concentration and supply risk.",
@@ -102,6 +104,82 @@ def show_schema(
     emit(pd.DataFrame(rows), Format.table, None, title="Canonical schema")
 
 
+AsOption = Annotated[
+    str, typer.Option("--as", help="perspective: ISO3 country or group (EU27, ALLIED, NATO, ...)")
+]
+BlocOption = Annotated[str, typer.Option("--bloc", help="bloc that defines 'outside-bloc'")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="output format")]
+OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="write to this file")]
+
+
+@app.command()
+def metrics(
+    perspective: AsOption,
+    year: Annotated[list[int] | None, typer.Option("--year", "-y", help="repeatable")] = None,
+    material: Annotated[str | None, typer.Option("--material", "-m")] = None,
+    hs6: Annotated[str | None, typer.Option("--hs6")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="mine or refinery")] = None,
+    bloc: BlocOption = DEFAULT_BLOC,
+    wide: Annotated[bool, typer.Option("--wide", help="one column per metric")] = False,
+    store: StoreOption = None,
+    output_format: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """Dependence, concentration and supply-risk metrics for a country or a group."""
+    frame = calc_metrics(_ready(Store(store)), perspective, year, material, hs6, stage, bloc)
+    if wide:
+        frame = frame.pivot_table(
+            index=["perspective", "year", "material", "stage"], columns="metric",
+            values="value", aggfunc="first",
+        ).reset_index()  # fmt: skip
+    elif output_format is Format.table and out is None:
+        frame = frame[["year", "stage", "metric", "value", "unit", "detail"]]
+    emit(frame, output_format, out, title=f"Metrics for {perspective}")
+
+
+@app.command()
+def risk(
+    perspective: AsOption,
+    year: Annotated[int | None, typer.Option("--year", "-y")] = None,
+    bloc: BlocOption = DEFAULT_BLOC,
+    top: Annotated[int, typer.Option("--top", help="rows to show in the table view")] = 25,
+    store: StoreOption = None,
+    output_format: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """All materials ranked by supply risk for a perspective, with the criteria that fire."""
+    ready = _ready(Store(store))
+    table = calc_risk_table(ready, perspective, year or default_risk_year(ready), bloc)
+    if output_format is Format.table and out is None:
+        shown = table.head(top)[["rank", "material", "riskiest_stage", "eu_supply_risk",
+                                 "import_reliance", "production_hhi", "import_partner_hhi",
+                                 "outside_bloc_share", "criteria"]]  # fmt: skip
+        emit(shown, output_format, out, title=f"Supply risk for {perspective}")
+        return
+    emit(table, output_format, out)
+
+
+@app.command()
+def start(
+    perspective: AsOption = "ALLIED",
+    year: Annotated[int | None, typer.Option("--year", "-y")] = None,
+    store: StoreOption = None,
+) -> None:
+    """The main job: make sure the store exists, then print a first dependency report."""
+    ready = _ready(Store(store))
+    chosen = year or default_risk_year(ready)
+    console.print(f"chainwatch: store {ready.path}")
+    table = calc_risk_table(ready, perspective, chosen, DEFAULT_BLOC)
+    shown = table.head(15)[["rank", "material", "riskiest_stage", "eu_supply_risk",
+                            "import_reliance", "outside_bloc_share", "criteria"]]  # fmt: skip
+    emit(shown, Format.table, None, title=f"Most exposed materials: {perspective}, {chosen}")
+    console.print(
+        "Method: EU CRM supply risk (JRC 2017) per stage, dependency screen (HHI > 0.4, "
+        "outside-bloc share > 0.5, imports/exports > 1). Sources: `chainwatch sources`. "
+        "Details: `chainwatch metrics --as CAN --material cobalt`."
+    )
+
+
 @bundle_app.command("build")
 def bundle_build(
     data: Annotated[Path, typer.Option("--from", help="shared/data directory")],
@@ -126,6 +204,6 @@ def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit status 2."""
     try:
         app()
-    except (InputError, StoreError) as error:
+    except (InputError, QueryError, StoreError) as error:
         errors.print(f"[bold red]error:[/bold red] {error}", highlight=False, soft_wrap=True)
         sys.exit(2)

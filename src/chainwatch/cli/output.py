@@ -11,7 +11,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 140)
 errors = Console(stderr=True)
 
 
@@ -48,7 +48,11 @@ def rich_table(frame: pd.DataFrame, title: str = "") -> Table:
     table = Table(title=title or None, show_lines=False)
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
-        table.add_column(str(column), justify="right" if numeric else "left")
+        table.add_column(
+            str(column),
+            justify="right" if numeric else "left",
+            no_wrap=str(column) in ("metric", "material", "stage", "riskiest_stage"),
+        )
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(value) for value in row))
     return table

@@ -16,7 +16,7 @@ import pandas as pd
 
 from chainwatch.errors import QueryError
 from chainwatch.metrics import formulas as f
-from chainwatch.metrics import inputs, trade
+from chainwatch.metrics import inputs, sql, trade
 from chainwatch.metrics.methods import METHODS
 from chainwatch.store import Store
 
@@ -277,3 +277,24 @@ def _add_trends(frame: pd.DataFrame, wanted: list[int]) -> pd.DataFrame:
     if not trend_rows:
         return frame
     return pd.concat([frame, pd.DataFrame(trend_rows)], ignore_index=True)
+
+
+def calc_import_concentration_table(
+    store: Store, years: Sequence[int] | None = None, bloc: str = DEFAULT_BLOC
+) -> pd.DataFrame:
+    """Every importing country x every HS6 code x every year: imports, import-partner HHI,
+    top-3 share and outside-bloc share (the IMPORT_CONCENTRATION definition, value basis)."""
+    with store.connect() as con:
+        members = inputs.read_all_country_members(con)
+        bloc_members = inputs.read_members(con, [inputs.resolve_perspective(con, bloc)])
+        scope = con.execute(
+            "SELECT DISTINCT hs6, hs_revision, hs6 AS scope_key FROM trade_flow"
+        ).df()
+        wanted = list(years) if years is not None else [
+            r[0] for r in con.execute("SELECT DISTINCT year FROM trade_flow").fetchall()
+        ]  # fmt: skip
+        trade.register_relations(
+            con, members, bloc_members[["iso3", "from_year", "to_year"]], scope, wanted
+        )
+        frame: pd.DataFrame = con.execute(sql.IMPORT_CONCENTRATION).df()
+    return frame.rename(columns={"perspective": "importer_iso3", "scope_key": "hs6"})

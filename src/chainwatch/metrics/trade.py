@@ -27,14 +27,18 @@ def register_relations(
     con: Any, members: pd.DataFrame, bloc: pd.DataFrame, scope: pd.DataFrame, years: list[int]
 ) -> None:
     """Register ``flows``, ``members``, ``bloc`` and ``scope``, the relations the SQL reads."""
-    con.register("members", members)
-    con.register("bloc", bloc)
-    con.register("scope", scope[["hs6", "hs_revision", "scope_key"]].drop_duplicates())
+    relations = {
+        "members": members,
+        "bloc": bloc,
+        "scope": scope[["hs6", "hs_revision", "scope_key"]].drop_duplicates(),
+    }
+    for name, frame in relations.items():
+        con.register(f"{name}_frame", frame)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
+        con.unregister(f"{name}_frame")
+    listed = ", ".join(str(int(year)) for year in years)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE flows AS SELECT * FROM trade_flow "
-        "WHERE year IN (SELECT unnest(?)) "
-        "AND (hs6, hs_revision) IN (SELECT (hs6, hs_revision) FROM scope)",
-        [years],
+        f"CREATE OR REPLACE TEMP VIEW flows AS SELECT * FROM trade_flow WHERE year IN ({listed})"
     )
 
 

@@ -15,3 +15,16 @@ def read_sources(store: Store) -> pd.DataFrame:
             "citation, obtained_from, cut, tables FROM source ORDER BY source_id"
         ).df()
     return frame
+
+
+def default_risk_year(store: Store) -> int:
+    """The latest year with both trade flows and production figures (else the latest trade year)."""
+    with store.connect() as con:
+        row = con.execute(
+            "SELECT max(t.year) FROM (SELECT DISTINCT year FROM trade_flow) t "
+            "JOIN (SELECT DISTINCT year FROM production) p USING (year)"
+        ).fetchone()
+        if row and row[0] is not None:
+            return int(row[0])
+        fallback = con.execute("SELECT max(year) FROM trade_flow").fetchone()
+    return int(fallback[0]) if fallback and fallback[0] is not None else 0

@@ -1,0 +1,68 @@
+"""The Python API: the same services the CLI calls, returning DataFrames.
+
+>>> import chainwatch
+>>> chainwatch.build_store()                      # bundled real data -> DuckDB store
+>>> chainwatch.dependency_metrics("CAN", 2023, material="cobalt")
+>>> chainwatch.risk_table("ALLIED", 2023)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from chainwatch.ingest.pipeline import ingest_file as _ingest_file
+from chainwatch.metrics.risk import calc_risk_table
+from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
+from chainwatch.store import Store
+from chainwatch.store.bundle import load_bundle
+from chainwatch.store.queries import read_sources
+
+
+def open_store(path: Path | str | None = None) -> Store:
+    """The store at ``path`` (default: $CHAINWATCH_STORE or the user data directory),
+    built from the bundled data on first use."""
+    store = Store(path)
+    if not store.exists():
+        load_bundle(store)
+    return store
+
+
+def build_store(path: Path | str | None = None) -> dict[str, int]:
+    """(Re)build the store from the bundled real data set; returns rows per table."""
+    return load_bundle(Store(path))
+
+
+def ingest_file(kind: str, path: Path | str, store: Path | str | None = None) -> dict[str, int]:
+    """Load a publisher's file (kinds: baci, usgs-mcs, wgi, pink-sheet, wmd, ...)."""
+    return _ingest_file(open_store(store), kind, Path(path)).rows
+
+
+def list_sources(store: Path | str | None = None) -> pd.DataFrame:
+    """Provenance of every data set in the store."""
+    return read_sources(open_store(store))
+
+
+def dependency_metrics(
+    perspective: str,
+    years: int | Sequence[int] | None = None,
+    material: str | None = None,
+    hs6: str | None = None,
+    stage: str | None = None,
+    bloc: str = DEFAULT_BLOC,
+    store: Path | str | None = None,
+) -> pd.DataFrame:
+    """Every metric for a perspective (ISO3 or group), tidy, with method and sources."""
+    return calc_metrics(open_store(store), perspective, years, material, hs6, stage, bloc)
+
+
+def risk_table(
+    perspective: str,
+    year: int | None = None,
+    bloc: str = DEFAULT_BLOC,
+    store: Path | str | None = None,
+) -> pd.DataFrame:
+    """All materials ranked by supply risk for a perspective, with the criteria that flag them."""
+    return calc_risk_table(open_store(store), perspective, year, bloc)
