@@ -16,7 +16,11 @@ VINTAGE = "V209901synthetic"
 
 
 def write_synthetic_baci_release(directory: Path, rows: int, year: int = 2030) -> Path:
-    """Write ``BACI_HS92_Y<year>_V209901synthetic.csv`` (``rows`` unique flows) and code tables."""
+    """Write ``BACI_HS92_Y<year>_V209901synthetic.csv`` (``rows`` unique flows) and code tables.
+
+    Codes valid only for a period (58 Belgium-Luxembourg, 711 SACU) are left out: in one year
+    they would map onto the same ISO3 as their successors and make duplicate keys.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     for table in RELEASE.glob("*_codes_*.csv"):
         shutil.copy(table, directory / table.name.replace("V202401b", VINTAGE))
@@ -24,7 +28,7 @@ def write_synthetic_baci_release(directory: Path, rows: int, year: int = 2030) -
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE c AS SELECT country_code AS code, row_number() OVER () - 1 AS n "
-        "FROM read_csv(?) WHERE country_iso3 <> 'R20'",
+        "FROM read_csv(?) WHERE country_iso3 <> 'R20' AND country_name NOT LIKE '%(...%'",
         [str(next(RELEASE.glob("country_codes_*.csv")))],
     )
     con.execute(

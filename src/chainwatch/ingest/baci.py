@@ -257,46 +257,36 @@ def _offsets_join(files: BaciFiles) -> str:
     )
 
 
-def _first_bad(con: Any, files: BaciFiles, condition: str, column: str) -> tuple[Any, ...] | None:
-    """The first raw row matching ``condition``: (file, line, column value)."""
-    row: tuple[Any, ...] | None = con.execute(
-        f"SELECT r.filename, {_line_expression(files)} AS line, r.{column} FROM baci_raw r "
-        f"{_offsets_join(files)} "
-        f"WHERE {condition} ORDER BY r.filename, line LIMIT 1"
-    ).fetchone()
-    return row
-
-
 def _check_raw_trade(
     con: Any, files: BaciFiles, codes: dict[int, tuple[str, str, str | None]]
 ) -> None:
+    """Value checks on the raw columns, in one scan; the first bad row in file order raises."""
     known = [code for code, (_, _, iso3) in codes.items() if iso3 is not None]
     con.execute("CREATE OR REPLACE TEMP TABLE baci_known_codes (code INTEGER)")
     con.executemany("INSERT INTO baci_known_codes VALUES (?)", [[code] for code in known])
-    checks = [
-        (
-            "q",
-            "q IS NOT NULL AND trim(q) NOT IN ('NA', '') AND TRY_CAST(trim(q) AS DOUBLE) IS NULL",
-            "not a number: {!r}",
-        ),
+    rules = [(column, f"{column} IS NULL", "value is missing") for column in TRADE_COLUMNS[:5]]
+    rules += [
+        ("q", "trim(q) NOT IN ('NA', '') AND TRY_CAST(trim(q) AS DOUBLE) IS NULL",
+         "not a number: {!r}"),
         ("k", "NOT regexp_full_match(trim(k), '[0-9]{1,6}')", "not an HS6 code: {!r}"),
-    ]
-    for column in ("t", "i", "j", "k", "v"):
-        checks.append((column, f"{column} IS NULL", "value is missing{}"))
+    ]  # fmt: skip
     for column in ("i", "j"):
-        checks.append(
-            (
-                column,
-                f"{column} NOT IN (SELECT code FROM baci_known_codes)",
-                "unknown BACI country code {} (not in the country code table)",
-            ),
-        )
-    for column, condition, message in checks:
-        bad = _first_bad(con, files, condition, column)
-        if bad:
-            value = "" if "{}" in message and bad[2] is None else bad[2]
-            display = files.display.get(bad[0], bad[0])
-            raise InputError(display, message.format(value), int(bad[1]), column)
+        rules.append((column, f"{column} NOT IN (SELECT code FROM baci_known_codes)",
+                      "unknown BACI country code {} (not in the country code table)"))  # fmt: skip
+    flags = ", ".join(f"coalesce({condition}, false)" for _, condition, _ in rules)
+    hit = con.execute(
+        f"SELECT r.filename, {_line_expression(files)} AS line, {flags}, t, i, j, k, v, q "
+        f"FROM baci_raw r {_offsets_join(files)} "
+        f"WHERE {' OR '.join(f'({condition})' for _, condition, _ in rules)} "
+        "ORDER BY r.filename, line LIMIT 1"
+    ).fetchone()
+    if hit is None:
+        return
+    values = dict(zip(TRADE_COLUMNS, hit[2 + len(rules) :], strict=True))
+    for (column, _, message), violated in zip(rules, hit[2 : 2 + len(rules)], strict=True):
+        if violated:
+            display = files.display.get(hit[0], hit[0])
+            raise InputError(display, message.format(values[column]), int(hit[1]), column)
 
 
 def _stage_trade_flow(

@@ -70,50 +70,54 @@ class Staged:
         return InputError(file, message, hit[0], label)
 
 
-def check_not_null(staged: Staged) -> None:
-    for column in schema.table(staged.table).columns:
-        if column.required:
-            hit = staged.first("NULL", f"{column.name} IS NULL")
-            if hit:
-                raise staged.fail(hit, "value is missing", column.name)
+@dataclass(frozen=True)
+class RowRule:
+    """One row-level rule from the schema: a SQL condition that marks a violating row."""
+
+    column: str
+    violation: str
+    message: str  # formatted with the offending value
 
 
-def check_nonnegative(staged: Staged) -> None:
-    for column in schema.table(staged.table).columns:
-        if column.check not in ("nonnegative", "fraction"):
-            continue
-        condition = f"{column.name} < 0"
-        if column.check == "fraction":
-            condition += f" OR {column.name} > 1"
-        hit = staged.first(column.name, condition)
-        if hit:
-            bound = "between 0 and 1" if column.check == "fraction" else "zero or more"
-            raise staged.fail(hit, f"value {hit[2]} must be {bound}", column.name)
-
-
-def check_allowed_values(staged: Staged) -> None:
-    for column in schema.table(staged.table).columns:
-        allowed = column.allowed_values
-        if not allowed:
-            continue
-        listed = ", ".join(f"'{value}'" for value in allowed)
-        hit = staged.first(
-            column.name, f"{column.name} IS NOT NULL AND {column.name} NOT IN ({listed})"
-        )
-        if hit:
-            message = f"value {hit[2]!r} is not one of {', '.join(allowed)}"
-            raise staged.fail(hit, message, column.name)
-
-
-def check_code_formats(staged: Staged) -> None:
+def row_rules(table: str) -> list[RowRule]:
+    """The row-level rules the schema declares: required, code formats, enums, bounds."""
     patterns = {"hs6_format": "^[0-9]{6}$", "iso3_format": "^[A-Z0-9]{3}$"}
-    for column in schema.table(staged.table).columns:
-        pattern = patterns.get(column.check)
-        if pattern is None:
-            continue
-        hit = staged.first(column.name, f"NOT regexp_full_match({column.name}, '{pattern}')")
-        if hit:
-            raise staged.fail(hit, f"malformed code {hit[2]!r}", column.name)
+    rules: list[RowRule] = []
+    for column in schema.table(table).columns:
+        name = column.name
+        if column.required:
+            rules.append(RowRule(name, f"{name} IS NULL", "value is missing"))
+        if column.check in patterns:
+            pattern = patterns[column.check]
+            rules.append(RowRule(name, f"NOT regexp_full_match({name}, '{pattern}')",
+                                 "malformed code {!r}"))  # fmt: skip
+        if column.allowed_values:
+            listed = ", ".join(f"'{value}'" for value in column.allowed_values)
+            allowed = ", ".join(column.allowed_values)
+            rules.append(RowRule(name, f"{name} NOT IN ({listed})",
+                                 "value {!r} is not one of " + allowed))  # fmt: skip
+        if column.check == "nonnegative":
+            rules.append(RowRule(name, f"{name} < 0", "value {} must be zero or more"))
+        if column.check == "fraction":
+            rules.append(RowRule(name, f"{name} < 0 OR {name} > 1",
+                                 "value {} must be between 0 and 1"))  # fmt: skip
+    return rules
+
+
+def check_row_rules(staged: Staged) -> None:
+    """Every row-level rule in one scan; the first violating row (in file order) raises."""
+    rules = row_rules(staged.table)
+    if not rules:
+        return
+    flags = ", ".join(f"coalesce({rule.violation}, false)" for rule in rules)
+    values = ", ".join(rule.column for rule in rules)
+    hit = staged.first(f"{flags}, {values}", " OR ".join(f"({r.violation})" for r in rules))
+    if hit is None:
+        return
+    flagged, offending = hit[2 : 2 + len(rules)], hit[2 + len(rules) :]
+    for rule, is_violation, value in zip(rules, flagged, offending, strict=True):
+        if is_violation:
+            raise staged.fail(hit, rule.message.format(value), rule.column)
 
 
 def check_known_codes(staged: Staged) -> None:
@@ -159,19 +163,12 @@ def check_unique_key(staged: Staged) -> None:
         list(duplicate),
     ).fetchall()
     values = ", ".join(f"{name}={value}" for name, value in zip(key, duplicate, strict=True))
-    first = f"{rows[0][1]}:" if rows[0][1] else ""
-    message = f"duplicate key ({values}); first seen on row {first}{rows[0][0]}"
+    elsewhere = f" of {rows[0][1]}" if rows[0][1] and rows[0][1] != rows[-1][1] else ""
+    message = f"duplicate key ({values}); first seen on row {rows[0][0]}{elsewhere}"
     raise staged.fail(rows[-1], message, "+".join(key))
 
 
-CHECKS = (
-    check_not_null,
-    check_code_formats,
-    check_allowed_values,
-    check_nonnegative,
-    check_known_codes,
-    check_unique_key,
-)
+CHECKS = (check_row_rules, check_known_codes, check_unique_key)
 
 
 def validate_staged(con: Any, table: str, staged: str, file: Path, labels: dict[str, str]) -> None:

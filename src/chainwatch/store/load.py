@@ -19,14 +19,17 @@ class LoadResult:
 
 
 def _stage(con: Any, table: str, data: pa.Table | str) -> str:
-    """Put parsed rows in a temporary table with the canonical column types; return its name."""
+    """Put parsed rows in a temporary table with the canonical column types; return its name.
+
+    A parser that staged its rows in DuckDB itself (``data`` is a table name) hands over a
+    table that already has the canonical columns and types: it is used as is.
+    """
+    if isinstance(data, str):
+        return data
     spec = schema.table(table)
     staged = f"staged_{table}"
-    if isinstance(data, str):
-        source = data
-    else:
-        source = f"arrow_{table}"
-        con.register(source, data)
+    source = f"arrow_{table}"
+    con.register(source, data)
     present = set(con.execute(f"SELECT * FROM {source} LIMIT 0").fetchnumpy().keys())
     selects = [
         f"CAST({c.name} AS {c.sql_type}) AS {c.name}"
@@ -40,8 +43,7 @@ def _stage(con: Any, table: str, data: pa.Table | str) -> str:
         f"CREATE OR REPLACE TEMP TABLE {staged} AS SELECT {', '.join(selects)}, "
         f"{SOURCE_ROW} FROM {source}"
     )
-    if not isinstance(data, str):
-        con.unregister(source)
+    con.unregister(source)
     return staged
 
 
