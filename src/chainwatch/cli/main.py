@@ -14,11 +14,13 @@ from chainwatch import schema
 from chainwatch.cli.output import Format, console, emit, errors
 from chainwatch.errors import InputError, QueryError, StoreError
 from chainwatch.ingest.pipeline import PARSERS, build_bundle, ingest_file
+from chainwatch.ingest.reference_lists import parse_user_group
 from chainwatch.metrics.risk import calc_risk_table
 from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
 from chainwatch.store import Store
 from chainwatch.store.bundle import bundle_directory, load_bundle
-from chainwatch.store.queries import default_risk_year, read_sources
+from chainwatch.store.load import load_parsed
+from chainwatch.store.queries import default_risk_year, read_groups, read_sources
 
 app = typer.Typer(
     help="Allied supply-chain intelligence: dependence, concentration and supply risk.",
@@ -27,6 +29,8 @@ app = typer.Typer(
 )
 bundle_app = typer.Typer(help="Developer commands for the bundled data set.")
 app.add_typer(bundle_app, name="bundle")
+groups_app = typer.Typer(help="Country groups (EU27, ALLIED, ... and your own).")
+app.add_typer(groups_app, name="groups")
 
 StoreOption = Annotated[
     Path | None,
@@ -178,6 +182,31 @@ def start(
         "outside-bloc share > 0.5, imports/exports > 1). Sources: `chainwatch sources`. "
         "Details: `chainwatch metrics --as CAN --material cobalt`."
     )
+
+
+@groups_app.command("list")
+def groups_list(
+    store: StoreOption = None,
+    output_format: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """Groups with their member counts."""
+    emit(read_groups(_ready(Store(store))), output_format, out, title="Country groups")
+
+
+@groups_app.command("define")
+def groups_define(
+    group_id: Annotated[str, typer.Option("--id", help="identifier, e.g. NORDIC")],
+    members: Annotated[str, typer.Option("--members", help="ISO3 codes, comma-separated")],
+    name: Annotated[str, typer.Option("--name")] = "",
+    store: StoreOption = None,
+) -> None:
+    """Define (or redefine) your own group; use it with --as or --bloc."""
+    ready = _ready(Store(store))
+    codes = [code for code in members.split(",") if code.strip()]
+    with ready.writing() as con:
+        load_parsed(con, parse_user_group(group_id, name, codes))
+    console.print(f"Group {group_id}: {len(codes)} members. Try: chainwatch risk --as {group_id}")
 
 
 @bundle_app.command("build")

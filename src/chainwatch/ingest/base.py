@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class Replacement:
     """
 
     table: str
-    where: dict[str, list[object]]
+    where: Mapping[str, Sequence[object]]
 
 
 @dataclass

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from chainwatch.errors import InputError
-from chainwatch.ingest.base import SOURCE_ROW, ParsedSource, SourceRecord
+from chainwatch.ingest.base import SOURCE_ROW, ParsedSource, Replacement, SourceRecord
 from chainwatch.ingest.checks import check_required_columns
 
 # Short identifiers for the groups of the curated list; other ids are kept as written.
@@ -155,7 +155,45 @@ def parse_country_groups(path: Path) -> ParsedSource:
             "group_membership": pa.Table.from_pylist(members),
         },
         column_labels={"group_id": "group", "iso3": "iso3"},
-        upserts={"country_group", "group_membership"},
+        replacements=[Replacement("group_membership", {"group_id": sorted(groups)})],
+        upserts={"country_group"},
+    )
+
+
+def parse_user_group(group_id: str, name: str, members: list[str]) -> ParsedSource:
+    """A group a user defines (``chainwatch groups define``); replaces a group of that id."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{1,31}", group_id):
+        raise InputError("--id", f"group id {group_id!r}: letters, digits and _ (2-32)")
+    if not members:
+        raise InputError("--members", "a group needs at least one member")
+    origin = Path(f"user group {group_id}")
+    group = {"group_id": group_id, "name": name or group_id, "user_defined": True,
+             "description": "defined by a user", SOURCE_ROW: 1}  # fmt: skip
+    rows = [
+        {"group_id": group_id, "iso3": iso3.strip().upper(), "member_from_year": None,
+         "member_to_year": None, "note": None, SOURCE_ROW: position}
+        for position, iso3 in enumerate(members, start=1)
+    ]  # fmt: skip
+    return ParsedSource(
+        file=origin,
+        source=SourceRecord(
+            source_id=f"user-group-{group_id.lower()}",
+            title=f"User group {group_id}",
+            publisher="user",
+            version="",
+            licence="user data",
+            licence_class="D",
+            citation="",
+            obtained_from="chainwatch groups define",
+            cut="none",
+        ),
+        tables={
+            "country_group": pa.Table.from_pylist([group]),
+            "group_membership": pa.Table.from_pylist(rows),
+        },
+        column_labels={"iso3": "--members"},
+        replacements=[Replacement("group_membership", {"group_id": [group_id]})],
+        upserts={"country_group"},
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -84,8 +85,9 @@ def load_parsed(con: Any, parsed: ParsedSource) -> LoadResult:
     return LoadResult(parsed.source.source_id, rows)
 
 
-def _delete_where(con: Any, table: str, where: dict[str, list[object]]) -> None:
-    clauses, params = [], []
+def _delete_where(con: Any, table: str, where: Mapping[str, Sequence[object]]) -> None:
+    clauses: list[str] = []
+    params: list[object] = []
     for column, values in where.items():
         clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
         params.extend(values)

@@ -28,3 +28,15 @@ def default_risk_year(store: Store) -> int:
             return int(row[0])
         fallback = con.execute("SELECT max(year) FROM trade_flow").fetchone()
     return int(fallback[0]) if fallback and fallback[0] is not None else 0
+
+
+def read_groups(store: Store) -> pd.DataFrame:
+    """Country groups with member counts."""
+    with store.connect() as con:
+        frame: pd.DataFrame = con.execute(
+            "SELECT g.group_id, g.name, g.user_defined, count(m.iso3) AS members, "
+            "string_agg(m.iso3, ',' ORDER BY m.iso3) AS member_iso3 "
+            "FROM country_group g LEFT JOIN group_membership m USING (group_id) "
+            "GROUP BY ALL ORDER BY g.user_defined, g.group_id"
+        ).df()
+    return frame
