@@ -87,3 +87,18 @@ def test_start_prints_the_first_report(store_path: Path) -> None:
     completed = _run("start", store=store_path)
     assert completed.returncode == 0, completed.stderr
     assert "Most exposed materials: ALLIED" in completed.stdout
+
+
+def test_user_defined_group_works_as_perspective_and_bloc(store_path: Path) -> None:
+    defined = _run("groups", "define", "--id", "NORDIC", "--members", "DNK,FIN,ISL,NOR,SWE",
+                   store=store_path)  # fmt: skip
+    assert defined.returncode == 0, defined.stderr
+    listed = _run("groups", "list", "--format", "json", store=store_path)
+    nordic = [g for g in json.loads(listed.stdout) if g["group_id"] == "NORDIC"]
+    assert nordic and nordic[0]["members"] == 5 and nordic[0]["user_defined"]
+    risk = _run("risk", "--as", "NORDIC", "--bloc", "NORDIC", "--year", "2023",
+                "--format", "json", store=store_path)  # fmt: skip
+    assert risk.returncode == 0, risk.stderr
+    assert json.loads(risk.stdout)[0]["perspective"] == "NORDIC"
+    bad = _run("groups", "define", "--id", "BAD", "--members", "CAN,XXX", store=store_path)
+    assert bad.returncode == 2 and "unknown country code 'XXX'" in bad.stderr
