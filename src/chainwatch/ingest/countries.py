@@ -52,6 +52,8 @@ def parse_country_codes(path: Path) -> pa.Table:
             if not re.fullmatch(r"[A-Z]{3}", iso3):
                 raise InputError(path, f"not an ISO3 code: {iso3!r}", line, "ISO3166-1-Alpha-3")
             name = record["CLDR display name"] or record["UNTERM English Short"]
+            if len(name) <= 3:  # CLDR abbreviates a few ("US", "UK")
+                name = record["official_name_en"] or record["UNTERM English Short"]
             m49 = record["M49"].strip()
             independent = record["is_independent"].strip()
             rows.append(
