@@ -118,11 +118,6 @@ def test_import_reliance_undefined_without_any_activity() -> None:
     assert f.calc_import_reliance(0, 0, 0) is None
 
 
-@pytest.mark.xfail(
-    reason="calc_import_reliance returns None for a net exporter with no domestic production "
-    "(M < X, P = 0) while it returns 0.0 for a net exporter with P > 0",
-    strict=True,
-)
 def test_import_reliance_net_exporter_without_production_is_zero() -> None:
     # M = 5, X = 10, P = 0: a re-exporter; net imports are negative, so reliance is 0 (the
     # formula clipped to [0, 1]), exactly as for the P > 0 net exporter above.

@@ -172,11 +172,6 @@ def test_unknown_perspective_or_year(hand_store: Store) -> None:
         calc_metrics(hand_store, "CAN", 1999, bloc="BLOC")
 
 
-@pytest.mark.xfail(
-    reason="years outside the trade data in the 5-year trend window count as zero imports "
-    "(service._trade_rows fills 0.0), so imports_value_usd_trend_5y is a spurious slope",
-    strict=True,
-)
 def test_import_trend_ignores_years_without_data(country_template: Path, tmp_path: Path) -> None:
     # synthetic imports of CAN: 100 in 2021, 200 in 2022, 400 in 2023; nothing loaded before.
     # Least squares over 2021-2023: x - mean = -1, 0, 1; y - mean (700/3) = -133.3, -33.3,

@@ -76,21 +76,10 @@ def test_can_ranked_rows(can_table: pd.DataFrame, can_metrics: pd.DataFrame) -> 
     assert len(can_table) >= 50
 
 
-@pytest.mark.xfail(
-    reason="risk.calc_risk_table: pivot_table(dropna=True) drops a material whose metrics are "
-    "all null, so it vanishes from the table instead of showing as unassessed "
-    "(CAN 2023: germanium, no trade loaded for its HS6 codes and no production figures)",
-    strict=True,
-)
 def test_can_one_row_per_material(can_table: pd.DataFrame, can_metrics: pd.DataFrame) -> None:
     assert set(can_table["material"]) == set(can_metrics["material"])
 
 
-@pytest.mark.xfail(
-    reason="risk._material_row sums imports_value_usd over stages with pandas .sum(), which "
-    "turns 'no trade data loaded' (all null) into 0.0 USD (CAN 2023: gallium, HS07 codes)",
-    strict=True,
-)
 def test_can_unknown_imports_are_not_zero(
     can_table: pd.DataFrame, can_metrics: pd.DataFrame
 ) -> None:
@@ -126,13 +115,6 @@ def test_can_criteria_match_the_flags(can_table: pd.DataFrame, can_metrics: pd.D
         assert row["dependent"] == (not dependent.empty)
 
 
-@pytest.mark.xfail(
-    reason="risk._material_row: when no stage has an EU supply risk, riskiest_stage is the "
-    "first pivot row while production_hhi/import_reliance are maxima over all stages, so a "
-    "row mixes stages (CAN 2023 cobalt and lithium: stage 'refinery', production_hhi of the "
-    "mine stage)",
-    strict=True,
-)
 def test_can_headline_metrics_belong_to_the_riskiest_stage(
     can_table: pd.DataFrame, can_metrics: pd.DataFrame
 ) -> None:

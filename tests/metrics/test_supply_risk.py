@@ -259,11 +259,6 @@ def test_restriction_events_touching_a_material(risk_store: Store) -> None:
     assert inputs.restriction_factors()["technology_export_ban"] == 1.0
 
 
-@pytest.mark.xfail(
-    reason="read_restrictions matches material names as substrings: 'tin' is found in "
-    "'platinum group metals', so ZAF's platinum ban would raise t for tin",
-    strict=True,
-)
 def test_restriction_material_match_is_by_word(risk_store: Store) -> None:
     with risk_store.connect() as con:
         tin = inputs.read_restrictions(con, "tin", ["260900"])
@@ -284,24 +279,12 @@ def test_production_without_trade_data(risk_store: Store) -> None:
     assert not (lithium["metric"] == "eu_supply_risk").any()
 
 
-@pytest.mark.xfail(
-    reason="supply.supply_metrics runs _geopolrisk with an empty partner frame when no trade "
-    "is loaded for the scope: GeoPolRisk = HHI * 0 / (p + 0) = 0.0 instead of unknown",
-    strict=True,
-)
 def test_geopolrisk_unknown_without_trade_data(risk_store: Store) -> None:
     frame = calc_metrics(risk_store, "CAN", YEAR, bloc="NA")
     rows = frame[(frame["metric"] == "geopolrisk_score") & (frame["material"] == "lithium")]
     assert rows.empty or rows["value"].isna().all()
 
 
-@pytest.mark.xfail(
-    reason="service._add_trends concatenates trend rows whose value column is all None: "
-    "pandas FutureWarning (an error under this project's filterwarnings) when every trend of "
-    "the request is unknown (real case: CAN 2023 germanium)",
-    raises=FutureWarning,
-    strict=True,
-)
 def test_request_without_any_trend_emits_no_warning(risk_store: Store) -> None:
     # lithium alone: no trade and one production year, so every 5-year trend is None
     frame = calc_metrics(risk_store, "CAN", YEAR, material="lithium", bloc="NA")
@@ -314,22 +297,11 @@ def test_request_without_any_trend_emits_no_warning(risk_store: Store) -> None:
         pytest.param(
             "2022-06-01",
             None,
-            marks=pytest.mark.xfail(
-                reason="supply.trade_factor: a null end_date reaches it as pandas NaT, which "
-                "is truthy; pd.Timestamp(NaT).year is nan, so an open-ended restriction "
-                "never applies",
-                strict=True,
-            ),
             id="open-ended",
         ),
         pytest.param(
             None,
             "2024-12-31",
-            marks=pytest.mark.xfail(
-                reason="supply.trade_factor: a null effective_date is NaT (truthy), its year "
-                "nan, so the restriction never applies",
-                strict=True,
-            ),
             id="no-start",
         ),
         pytest.param("2022-06-01", "2024-12-31", id="closed"),

@@ -46,12 +46,15 @@ def calc_weighted_hhi(shares: npt.ArrayLike, weights: npt.ArrayLike) -> float:
 
 
 def calc_import_reliance(imports: float, exports: float, production: float) -> float | None:
-    """IR = (M - X) / (P + M - X), clipped to [0, 1]; None when the denominator is not positive."""
+    """IR = (M - X) / (P + M - X), clipped to [0, 1].
+
+    A net exporter (M - X <= 0) relies on no imports: 0. None only when there is no trade and
+    no production at all (nothing to rely on or not).
+    """
     net = imports - exports
-    denominator = production + net
-    if denominator <= 0:
-        return 0.0 if net <= 0 and production > 0 else None
-    return float(min(1.0, max(0.0, net / denominator)))
+    if net <= 0:
+        return 0.0 if (imports > 0 or exports > 0 or production > 0) else None
+    return float(min(1.0, max(0.0, net / (production + net))))
 
 
 def calc_wgi_scaled(mean_estimate: float) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -93,8 +94,10 @@ def read_scope(con: Any, material: str | None, hs6: str | None, stage: str | Non
         return frame.drop_duplicates("hs_revision")
     query = (
         "SELECT hs6, hs_revision, material || '|' || stage AS scope_key, material, stage "
-        "FROM material_product WHERE stage IN ('mine', 'refinery', 'intermediate')"
+        "FROM material_product WHERE "
     )
+    # the risk table covers the raw-material stages; a named material gets all its stages
+    query += "true" if material else "stage IN ('mine', 'refinery', 'intermediate')"
     params: list[str] = []
     if material is not None:
         check_material(con, material)
@@ -182,8 +185,10 @@ def read_restrictions(con: Any, material: str, codes: list[str]) -> pd.DataFrame
     if frame.empty:
         return frame
 
+    pattern = re.compile(rf"\b{re.escape(material)}\b")
+
     def touches(row: pd.Series) -> bool:
         listed = set(str(row["hs6_codes"] or "").split(";"))
-        return bool(listed & set(codes)) or material in str(row["materials"]).lower()
+        return bool(listed & set(codes)) or bool(pattern.search(str(row["materials"]).lower()))
 
     return frame[frame.apply(touches, axis=1)]

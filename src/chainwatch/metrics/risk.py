@@ -26,7 +26,7 @@ def calc_risk_table(
     tidy = calc_metrics(store, perspective, year, bloc=bloc)
     wide = tidy.pivot_table(
         index=["perspective", "year", "material", "stage"], columns="metric", values="value",
-        aggfunc="first",
+        aggfunc="first", dropna=False,
     ).reset_index()  # fmt: skip
     wide.columns.name = None
     rows = [_material_row(str(material), group) for material, group in wide.groupby("material")]
@@ -50,10 +50,19 @@ def _value(group: pd.DataFrame, metric: str) -> float | None:
     return float(values.max()) if len(values) else None
 
 
+def _riskiest_stage(group: pd.DataFrame) -> pd.DataFrame:
+    """The stage whose headline figures the row reports: highest supply risk, else the most
+    concentrated production, else the largest imports."""
+    for metric in ("eu_supply_risk", "production_hhi", "imports_value_usd"):
+        if metric in group:
+            values = pd.to_numeric(group[metric], errors="coerce")
+            if values.notna().any():
+                return group.loc[[values.idxmax()]]
+    return group.iloc[[0]]
+
+
 def _material_row(material: str, group: pd.DataFrame) -> dict[str, object]:
-    risky = group
-    if "eu_supply_risk" in group and group["eu_supply_risk"].notna().any():
-        risky = group.loc[[pd.to_numeric(group["eu_supply_risk"]).idxmax()]]
+    risky = _riskiest_stage(group)
     flags = []
     for metric, label in FLAG_LABELS.items():
         if _value(group, metric):
@@ -72,7 +81,7 @@ def _material_row(material: str, group: pd.DataFrame) -> dict[str, object]:
         "production_hhi": _value(risky, "production_hhi"),
         "import_partner_hhi": _value(group, "import_partner_hhi"),
         "outside_bloc_share": _value(group, "outside_bloc_share"),
-        "imports_value_usd": float(pd.to_numeric(group["imports_value_usd"]).sum())
+        "imports_value_usd": float(pd.to_numeric(group["imports_value_usd"]).sum(min_count=1))
         if "imports_value_usd" in group
         else None,
         "geopolrisk_score": _value(group, "geopolrisk_score"),

@@ -37,6 +37,8 @@ class Context:
     governance: pd.DataFrame
     eol: dict[str, float | None]
     restrictions: dict[str, pd.DataFrame]
+    years: list[int] = field(default_factory=list)
+    """Years computed: the requested years and the trend window, where trade data exist."""
     sources: dict[str, str] = field(default_factory=dict)
 
 
@@ -56,6 +58,7 @@ def calc_metrics(
     for (year, scope_key), scope in _scope_years(context, wanted):
         rows.extend(_scope_metrics(context, year, scope_key, scope))
     frame = pd.DataFrame(rows, columns=_COLUMNS)
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
     frame = _add_trends(frame, wanted)
     return frame[frame["year"].isin(wanted)].reset_index(drop=True)
 
@@ -75,8 +78,8 @@ def _read_context(
 ) -> tuple[Context, list[int]]:
     who = inputs.resolve_perspective(con, perspective)
     bloc_of = inputs.resolve_perspective(con, bloc)
-    wanted = _years(con, years)
-    window = sorted({y - back for y in wanted for back in range(TREND_YEARS)})
+    wanted, available = _years(con, years)
+    window = sorted({y - back for y in wanted for back in range(TREND_YEARS)} & available)
     scope = inputs.read_scope(con, material, hs6, stage)
     if scope.empty:
         raise QueryError("no HS6 code maps to that material and stage")
@@ -96,24 +99,26 @@ def _read_context(
         governance=inputs.read_governance(con, window),
         eol=_end_of_life_rates(con, materials),
         restrictions={m: inputs.read_restrictions(con, m, codes[m]) for m in materials},
+        years=window,
     )
     context.sources = _sources(con, production, context.governance)
     return context, wanted
 
 
-def _years(con: Any, years: int | Sequence[int] | None) -> list[int]:
-    available = [r[0] for r in con.execute("SELECT DISTINCT year FROM trade_flow").fetchall()]
+def _years(con: Any, years: int | Sequence[int] | None) -> tuple[list[int], set[int]]:
+    """(requested years, years with any loaded trade flow)."""
+    available = {r[0] for r in con.execute("SELECT DISTINCT year FROM trade_flow").fetchall()}
     if not available:
         raise QueryError("the store holds no trade flows")
     if years is None:
-        return [max(available)]
+        return [max(available)], available
     wanted = [years] if isinstance(years, int) else list(years)
     missing = sorted(set(wanted) - set(available))
     if missing:
         raise QueryError(
             f"no trade data for {missing}; available {min(available)}-{max(available)}"
         )
-    return sorted(wanted)
+    return sorted(wanted), available
 
 
 def _end_of_life_rates(con: Any, materials: list[str]) -> dict[str, float | None]:
@@ -140,8 +145,7 @@ def _scope_years(
     context: Context, wanted: list[int]
 ) -> Iterable[tuple[tuple[int, str], pd.DataFrame]]:
     keys = context.scope.drop_duplicates("scope_key")
-    years = sorted({y - back for y in wanted for back in range(TREND_YEARS)})
-    for year in years:
+    for year in context.years:
         for _, scope in keys.iterrows():
             yield (
                 (year, str(scope["scope_key"])),
@@ -276,7 +280,8 @@ def _add_trends(frame: pd.DataFrame, wanted: list[int]) -> pd.DataFrame:
                 trend_rows.append(trend)
     if not trend_rows:
         return frame
-    return pd.concat([frame, pd.DataFrame(trend_rows)], ignore_index=True)
+    trends = pd.DataFrame(trend_rows, columns=frame.columns).astype(frame.dtypes.to_dict())
+    return pd.concat([frame, trends], ignore_index=True)
 
 
 def calc_import_concentration_table(

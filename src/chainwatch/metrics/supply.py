@@ -56,7 +56,12 @@ def production_series(context: Context, material: str, stage: str, year: int) ->
     counts = rows[~rows["country_iso3"].isin(AGGREGATES)].groupby("product_type").size()
     if counts.empty:
         return rows.iloc[0:0]
-    return rows[rows["product_type"] == counts.idxmax()]
+    series = rows[rows["product_type"] == counts.idxmax()]
+    world = rows[rows["country_iso3"] == "WLD"]
+    if "WLD" not in set(series["country_iso3"]) and len(world) == 1:
+        # USGS sometimes files the world total under its own Type ("World mine production")
+        series = pd.concat([series, world])
+    return series
 
 
 def production_shares(series: pd.DataFrame) -> pd.DataFrame:
@@ -87,8 +92,9 @@ def trade_factor(context: Context, material: str, year: int, country: str) -> fl
     if events is None or events.empty:
         return factor
     for _, event in events[events["country_iso3"] == country].iterrows():
-        start = pd.Timestamp(event["effective_date"]).year if event["effective_date"] else 0
-        end = pd.Timestamp(event["end_date"]).year if event["end_date"] else 9999
+        effective, ended = event["effective_date"], event["end_date"]
+        start = pd.Timestamp(effective).year if pd.notna(effective) else 0
+        end = pd.Timestamp(ended).year if pd.notna(ended) else 9999
         if start <= year <= end:
             factor = max(factor, restriction_factors().get(str(event["measure_type"]), 1.0))
     return factor
@@ -156,7 +162,8 @@ def supply_metrics(
     scope_key = str(scope.iloc[0]["scope_key"])
     partners = partners[(partners["year"] == year) & (partners["scope_key"] == scope_key)]
     rows += _eu_supply_risk(context, supply, partners, reliance, row)
-    rows += _geopolrisk(context, supply, partners, row)
+    if imports_qty is not None:  # no loaded trade for the scope: GeoPolRisk is unknown, not 0
+        rows += _geopolrisk(context, supply, partners, row)
     return rows
 
 
