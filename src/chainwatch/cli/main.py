@@ -209,6 +209,22 @@ def groups_define(
     console.print(f"Group {group_id}: {len(codes)} members. Try: chainwatch risk --as {group_id}")
 
 
+@app.command()
+def serve(
+    store: StoreOption = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+) -> None:
+    """Serve the dashboard and the JSON API (http://HOST:PORT/, API at /api/v1)."""
+    import uvicorn
+
+    from chainwatch.api.app import create_app
+
+    application = create_app(_ready(Store(store)).path)
+    console.print(f"chainwatch dashboard: http://{host}:{port}/  (API docs: /api/docs)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
 @bundle_app.command("build")
 def bundle_build(
     data: Annotated[Path, typer.Option("--from", help="shared/data directory")],

@@ -1,0 +1,1 @@
+"""HTTP adapter: the versioned JSON API (``/api/v1``) and the dashboard pages, one process."""
