@@ -151,3 +151,16 @@ def test_cli_reports_one_line_and_nonzero_exit(store: Store, baci_release: Path)
     assert "Traceback" not in completed.stderr
     lines = [line for line in completed.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "row 3" in lines[0] and "'v'" in lines[0]
+
+
+def test_error_inside_a_zip_names_archive_and_member(
+    store: Store, baci_release: Path, tmp_path: Path
+) -> None:
+    _edit(baci_release / YEAR_2021, 3, ",0.020", ",-0.020")  # SYNTHETIC edit
+    archive = tmp_path / "BACI_HS92_V202401b.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for member in baci_release.iterdir():
+            bundle.write(member, member.name)
+    with pytest.raises(InputError) as raised:
+        ingest_file(store, "baci", archive)
+    assert str(raised.value).startswith(f"{archive}:{YEAR_2021}, row 3, column 'q'")

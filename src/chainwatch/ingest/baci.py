@@ -92,6 +92,7 @@ def parse_baci(path: Path, con: Any, countries: CountryResolver) -> ParsedSource
         ],
         column_labels=LABELS,
         upserts={"product", "country_code_concordance", "country"},
+        file_names=dict(files.display),
     )
 
 
@@ -298,16 +299,14 @@ def _stage_trade_flow(
         [[code, iso3] for code, (_, _, iso3) in codes.items() if iso3 is not None],
     )
     join = _offsets_join(files)
-    con.execute("CREATE OR REPLACE TEMP TABLE baci_display (filename VARCHAR, display VARCHAR)")
-    con.executemany("INSERT INTO baci_display VALUES (?, ?)", list(files.display.items()))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE baci_trade_flow AS
         SELECT CAST(r.t AS SMALLINT) AS year, e.iso3 AS exporter_iso3, m.iso3 AS importer_iso3,
                lpad(trim(r.k), 6, '0') AS hs6, ? AS hs_revision, r.v * 1000 AS value_usd,
                CAST(nullif(nullif(trim(r.q), 'NA'), '') AS DOUBLE) AS quantity_t,
-               ? AS source, ? AS vintage, d.display AS {SOURCE_FILE},
+               ? AS source, ? AS vintage, r.filename AS {SOURCE_FILE},
                {_line_expression(files)} AS {SOURCE_ROW}
-        FROM baci_raw r {join} JOIN baci_display d ON d.filename = r.filename
+        FROM baci_raw r {join}
         JOIN baci_iso3 e ON e.code = r.i JOIN baci_iso3 m ON m.code = r.j""",
         [files.revision, SOURCE, files.vintage],
     )

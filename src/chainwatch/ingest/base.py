@@ -58,3 +58,5 @@ class ParsedSource:
     column_labels: dict[str, str] = field(default_factory=dict)
     upserts: set[str] = field(default_factory=set)
     """Tables (reference tables such as ``product``) whose rows replace rows with the same key."""
+    file_names: dict[str, str] = field(default_factory=dict)
+    """How errors name a ``source_file`` value (an extracted zip member: ``a.zip:m.csv``)."""

@@ -7,7 +7,7 @@ rows); the rules come from the schema declaration (``required``, ``key``, ``chec
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ class Staged:
     file: Path
     labels: dict[str, str]
     has_file_column: bool = False
+    file_names: dict[str, str] = field(default_factory=dict)
 
     def first(self, columns: str, where: str) -> tuple[Any, ...] | None:
         """The first violating row: (line, *columns), its file remembered for ``fail``."""
@@ -61,7 +62,7 @@ class Staged:
         return f"{SOURCE_FILE}, {SOURCE_ROW}" if self.has_file_column else SOURCE_ROW
 
     def fail(self, hit: tuple[Any, ...], message: str, column: str | None) -> InputError:
-        file = hit[1] or self.file
+        file = self.file_names.get(hit[1], hit[1]) if hit[1] else self.file
         label = None
         if column:
             names = column.split("+")
@@ -171,10 +172,17 @@ def check_unique_key(staged: Staged) -> None:
 CHECKS = (check_row_rules, check_known_codes, check_unique_key)
 
 
-def validate_staged(con: Any, table: str, staged: str, file: Path, labels: dict[str, str]) -> None:
+def validate_staged(
+    con: Any,
+    table: str,
+    staged: str,
+    file: Path,
+    labels: dict[str, str],
+    file_names: dict[str, str] | None = None,
+) -> None:
     """Run every named check on a staged table; the first failure raises."""
     columns = con.execute(f"SELECT * FROM {staged} LIMIT 0").fetchnumpy().keys()
-    context = Staged(con, table, staged, file, labels, SOURCE_FILE in columns)
+    context = Staged(con, table, staged, file, labels, SOURCE_FILE in columns, file_names or {})
     rows = con.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
     check_not_empty(file, rows)
     for check in CHECKS:

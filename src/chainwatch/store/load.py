@@ -73,7 +73,7 @@ def load_parsed(con: Any, parsed: ParsedSource) -> LoadResult:
     rows: dict[str, int] = {}
     for table in order:
         staged = _stage(con, table, parsed.tables[table])
-        validate_staged(con, table, staged, parsed.file, parsed.column_labels)
+        validate_staged(con, table, staged, parsed.file, parsed.column_labels, parsed.file_names)
         if table not in parsed.upserts:
             for replacement in parsed.replacements:
                 if replacement.table == table:
