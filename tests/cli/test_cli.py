@@ -84,7 +84,7 @@ def test_user_mistakes_give_one_line_and_exit_2(
 
 
 def test_start_prints_the_first_report(store_path: Path) -> None:
-    completed = _run("start", store=store_path)
+    completed = _run("start", "--no-serve", store=store_path)
     assert completed.returncode == 0, completed.stderr
     assert "Most exposed materials: ALLIED" in completed.stdout
 

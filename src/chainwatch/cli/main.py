@@ -168,8 +168,11 @@ def start(
     perspective: AsOption = "ALLIED",
     year: Annotated[int | None, typer.Option("--year", "-y")] = None,
     store: StoreOption = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="report only")] = False,
 ) -> None:
-    """The main job: make sure the store exists, then print a first dependency report."""
+    """The main job: build the store if needed, print a first report, serve the dashboard."""
     ready = _ready(Store(store))
     chosen = year or default_risk_year(ready)
     console.print(f"chainwatch: store {ready.path}")
@@ -182,6 +185,8 @@ def start(
         "outside-bloc share > 0.5, imports/exports > 1). Sources: `chainwatch sources`. "
         "Details: `chainwatch metrics --as CAN --material cobalt`."
     )
+    if not no_serve:
+        serve(store=ready.path, host=host, port=port)
 
 
 @groups_app.command("list")
