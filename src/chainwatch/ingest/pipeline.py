@@ -9,14 +9,16 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
-from importlib import import_module
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from chainwatch import schema
 from chainwatch.errors import InputError
+from chainwatch.ingest.baci import parse_baci
 from chainwatch.ingest.base import ParsedSource, SourceRecord
 from chainwatch.ingest.countries import bundled_country_table, bundled_resolver
+from chainwatch.ingest.pink_sheet import parse_pink_sheet
 from chainwatch.ingest.reference_lists import (
     CuratedFiles,
     parse_country_groups,
@@ -24,61 +26,35 @@ from chainwatch.ingest.reference_lists import (
     parse_material_products,
     parse_materials,
 )
+from chainwatch.ingest.usgs_mcs import parse_usgs_mcs_world
+from chainwatch.ingest.wgi import parse_wgi
+from chainwatch.ingest.wmd import parse_world_mining_data
 from chainwatch.store import Store
 from chainwatch.store.load import LoadResult, load_parsed
 
 Parser = Callable[[Path, Any], ParsedSource]
+"""(path, DuckDB connection of the load) -> parsed source."""
 
 
 def _parse_baci(path: Path, con: Any) -> ParsedSource:
-    from chainwatch.ingest.baci import parse_baci
-
     return parse_baci(path, con, bundled_resolver())
 
 
 def _parse_usgs(path: Path, con: Any) -> ParsedSource:
-    module = import_module("chainwatch.ingest.usgs_mcs")
     files = sorted(path.glob("*_world.csv")) if path.is_dir() else [path]
     if not files:
         raise InputError(path, "no USGS MCS *_world.csv file in this directory")
-    parsed: ParsedSource = module.parse_usgs_mcs_world(files, bundled_resolver())
-    return parsed
-
-
-def _parse_wgi(path: Path, con: Any) -> ParsedSource:
-    parsed: ParsedSource = import_module("chainwatch.ingest.wgi").parse_wgi(
-        path, bundled_resolver()
-    )
-    return parsed
-
-
-def _parse_pink_sheet(path: Path, con: Any) -> ParsedSource:
-    parsed: ParsedSource = import_module("chainwatch.ingest.pink_sheet").parse_pink_sheet(path)
-    return parsed
-
-
-def _parse_wmd(path: Path, con: Any) -> ParsedSource:
-    module = import_module("chainwatch.ingest.wmd")
-    parsed: ParsedSource = module.parse_world_mining_data(path, bundled_resolver())
-    return parsed
-
-
-def _parse_groups(path: Path, con: Any) -> ParsedSource:
-    return parse_country_groups(path)
-
-
-def _parse_events(path: Path, con: Any) -> ParsedSource:
-    return parse_export_restrictions(path)
+    return parse_usgs_mcs_world(files, bundled_resolver())
 
 
 PARSERS: dict[str, Parser] = {
     "baci": _parse_baci,
     "usgs-mcs": _parse_usgs,
-    "wgi": _parse_wgi,
-    "pink-sheet": _parse_pink_sheet,
-    "wmd": _parse_wmd,
-    "country-groups": _parse_groups,
-    "export-restrictions": _parse_events,
+    "wgi": lambda path, con: parse_wgi(path, bundled_resolver()),
+    "pink-sheet": lambda path, con: parse_pink_sheet(path),
+    "wmd": lambda path, con: parse_world_mining_data(path, bundled_resolver()),
+    "country-groups": lambda path, con: parse_country_groups(path),
+    "export-restrictions": lambda path, con: parse_export_restrictions(path),
 }
 """Kinds of file ``chainwatch ingest KIND PATH`` accepts."""
 
@@ -117,7 +93,7 @@ def countries_source() -> ParsedSource:
 def bundle_steps(data: Path) -> list[tuple[str, Callable[[Any], ParsedSource]]]:
     """The loads that make the bundled data set from ``shared/data``, in dependency order."""
     curated = CuratedFiles.in_directory(data)
-    concordance = Path(str(import_module("chainwatch.reference").__path__[0])) / "materials.csv"
+    concordance = Path(str(resources.files("chainwatch.reference").joinpath("materials.csv")))
     baci = (
         data / "baci_cepii_hs92_geopolrisk/baci_hs92_V202401b_geopolrisk_subset_1995_2024.parquet"
     )
@@ -128,7 +104,6 @@ def bundle_steps(data: Path) -> list[tuple[str, Callable[[Any], ParsedSource]]]:
     )  # fmt: skip
     wgi = data / "wgi_worldbank/wgidataset_2024update_1996_2023_long.csv"
     pink = data / "worldbank_pink_sheet/pink_sheet_monthly_prices_nominal_usd_1960_2025.csv"
-    usgs_module = import_module("chainwatch.ingest.usgs_mcs")
     return [
         ("countries", lambda con: countries_source()),
         ("country groups", lambda con: parse_country_groups(curated.groups)),
@@ -137,9 +112,9 @@ def bundle_steps(data: Path) -> list[tuple[str, Callable[[Any], ParsedSource]]]:
         ("material products", lambda con: parse_material_products(concordance, curated)),
         ("export restrictions", lambda con: parse_export_restrictions(curated.events)),
         ("USGS MCS production",
-         lambda con: usgs_module.parse_usgs_mcs_world(usgs_files, bundled_resolver())),
-        ("WGI governance", lambda con: _parse_wgi(wgi, con)),
-        ("Pink Sheet prices", lambda con: _parse_pink_sheet(pink, con)),
+         lambda con: parse_usgs_mcs_world(usgs_files, bundled_resolver())),
+        ("WGI governance", lambda con: PARSERS["wgi"](wgi, con)),
+        ("Pink Sheet prices", lambda con: PARSERS["pink-sheet"](pink, con)),
     ]  # fmt: skip
 
 
