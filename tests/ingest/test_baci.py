@@ -164,3 +164,22 @@ def test_error_inside_a_zip_names_archive_and_member(
     with pytest.raises(InputError) as raised:
         ingest_file(store, "baci", archive)
     assert str(raised.value).startswith(f"{archive}:{YEAR_2021}, row 3, column 'q'")
+
+
+def test_a_file_cut_to_some_products_replaces_only_those(
+    store: Store, baci_release: Path, tmp_path: Path
+) -> None:
+    ingest_file(store, "baci", baci_release)
+    only_282200 = tmp_path / "cut"
+    only_282200.mkdir()
+    for table in baci_release.glob("*_codes_*.csv"):
+        (only_282200 / table.name).write_bytes(table.read_bytes())
+    lines = _lines(baci_release / YEAR_2021)
+    kept = [lines[0]] + [line for line in lines[1:] if ",282200," in line]
+    (only_282200 / YEAR_2021).write_text("".join(kept), encoding="utf-8")
+    with store.connect() as con:
+        before = dict(con.execute("SELECT hs6, count(*) FROM trade_flow GROUP BY hs6").fetchall())
+    ingest_file(store, "baci", only_282200)
+    with store.connect() as con:
+        after = dict(con.execute("SELECT hs6, count(*) FROM trade_flow GROUP BY hs6").fetchall())
+    assert after == before  # same rows re-loaded for 282200/2021; 810510 untouched

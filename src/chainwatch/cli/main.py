@@ -72,8 +72,13 @@ def ingest(
     if quiet or as_json:
         result = ingest_file(target, kind, path)
     else:
-        with console.status(f"Ingesting {kind} from {path} (parse, check, load) ..."):
-            result = ingest_file(target, kind, path)
+        with console.status(f"Ingesting {kind} from {path} ...") as status:
+            result = ingest_file(
+                target,
+                kind,
+                path,
+                progress=lambda step: status.update(f"Ingesting {kind}: {step} ..."),
+            )
     if as_json:
         print(json.dumps({"source_id": result.source_id, "rows": result.rows}))
     elif not quiet:

@@ -88,6 +88,7 @@ def parse_baci(path: Path, con: Any, countries: CountryResolver) -> ParsedSource
             Replacement(
                 "trade_flow",
                 {"source": [SOURCE], "hs_revision": [files.revision], "year": list(years)},
+                same_as_loaded=("year", "hs6"),
             )
         ],
         column_labels=LABELS,

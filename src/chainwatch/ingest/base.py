@@ -31,14 +31,18 @@ class SourceRecord:
 
 @dataclass(frozen=True)
 class Replacement:
-    """Which stored rows a load replaces: rows of ``table`` whose ``columns`` equal ``values``.
+    """Which stored rows a load replaces.
 
-    An ingest of a new BACI release, say, replaces the stored rows of the same source and years
-    instead of adding duplicates.
+    Rows of ``table`` whose columns take the listed values (``where``) and, when
+    ``same_as_loaded`` names columns, whose values in those columns occur together in the rows
+    being loaded. A BACI file replaces the stored flows of the same source and HS revision for
+    the (year, HS6) pairs it contains: a full release replaces its years, a file cut to a few
+    products replaces only those products.
     """
 
     table: str
     where: Mapping[str, Sequence[object]]
+    same_as_loaded: tuple[str, ...] = ()
 
 
 @dataclass

@@ -59,14 +59,24 @@ PARSERS: dict[str, Parser] = {
 """Kinds of file ``chainwatch ingest KIND PATH`` accepts."""
 
 
-def ingest_file(store: Store, kind: str, path: Path) -> LoadResult:
-    """Parse, validate and load one file; all-or-nothing (the store keeps its previous state)."""
+def ingest_file(
+    store: Store, kind: str, path: Path, progress: Callable[[str], None] | None = None
+) -> LoadResult:
+    """Parse, validate and load one file; all-or-nothing (the store keeps its previous state).
+
+    ``progress`` receives a short description of each phase (for a spinner or a log).
+    """
+    report = progress or (lambda message: None)
     if kind not in PARSERS:
         raise InputError(path, f"unknown kind {kind!r}; one of {', '.join(PARSERS)}")
     if not path.exists():
         raise InputError(path, "no such file or directory")
     with store.writing() as con:
-        return load_parsed(con, PARSERS[kind](path, con))
+        report(f"reading {path.name}")
+        parsed = PARSERS[kind](path, con)
+        result = load_parsed(con, parsed, report)
+        report("committing")
+        return result
 
 
 def countries_source() -> ParsedSource:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import pyarrow as pa
 
 from chainwatch import schema
-from chainwatch.ingest.base import SOURCE_FILE, SOURCE_ROW, ParsedSource
+from chainwatch.ingest.base import SOURCE_FILE, SOURCE_ROW, ParsedSource, Replacement
 from chainwatch.ingest.checks import validate_staged
 
 
@@ -60,7 +60,9 @@ def _merge(con: Any, table: str, staged: str, upsert: bool) -> int:
     return count
 
 
-def load_parsed(con: Any, parsed: ParsedSource) -> LoadResult:
+def load_parsed(
+    con: Any, parsed: ParsedSource, progress: Callable[[str], None] | None = None
+) -> LoadResult:
     """Validate and load one parsed source into an open store connection.
 
     Reference tables the source brings (``parsed.upserts``) load first, so the main tables can
@@ -73,11 +75,13 @@ def load_parsed(con: Any, parsed: ParsedSource) -> LoadResult:
     rows: dict[str, int] = {}
     for table in order:
         staged = _stage(con, table, parsed.tables[table])
+        if progress:
+            progress(f"checking and loading {table}")
         validate_staged(con, table, staged, parsed.file, parsed.column_labels, parsed.file_names)
         if table not in parsed.upserts:
             for replacement in parsed.replacements:
                 if replacement.table == table:
-                    _delete_where(con, table, replacement.where)
+                    _delete_replaced(con, table, staged, replacement)
         rows[table] = _merge(con, table, staged, upsert=table in parsed.upserts)
     record = asdict(parsed.source)
     record.update(tables=";".join(sorted(rows)), rows=sum(rows.values()), bundled=False)
@@ -85,12 +89,18 @@ def load_parsed(con: Any, parsed: ParsedSource) -> LoadResult:
     return LoadResult(parsed.source.source_id, rows)
 
 
-def _delete_where(con: Any, table: str, where: Mapping[str, Sequence[object]]) -> None:
+def _delete_replaced(con: Any, table: str, staged: str, replacement: Replacement) -> None:
     clauses: list[str] = []
     params: list[object] = []
-    for column, values in where.items():
+    for column, values in replacement.where.items():
         clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
         params.extend(values)
+    if replacement.same_as_loaded:
+        match = " AND ".join(f"s.{c} = {table}.{c}" for c in replacement.same_as_loaded)
+        listed = ", ".join(replacement.same_as_loaded)
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM (SELECT DISTINCT {listed} FROM {staged}) s WHERE {match})"
+        )
     con.execute(f"DELETE FROM {table} WHERE {' AND '.join(clauses)}", params)
 
 
