@@ -1,0 +1,1 @@
+"""Page contexts: what each page shows, shaped from the service results (no SQL, no metrics)."""
