@@ -1,0 +1,132 @@
+"""Service results shaped as API tables: validated rows, envelope extras, CSV rows.
+
+Only reshaping happens here (nesting, pivoting, picking columns); every number comes from the
+metric services and every row from the store's read queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from chainwatch.api import models
+from chainwatch.api.representation import Table, plain, rows
+from chainwatch.errors import QueryError
+from chainwatch.store import Store
+from chainwatch.store.queries import read_material_catalogue, read_trade_years
+
+WIDE_KEYS = ["perspective", "year", "scope"]
+HEADLINE_METRICS = ("import_partner_hhi", "outside_bloc_share", "production_hhi",
+                    "eu_supply_risk")  # fmt: skip
+
+
+def require_trade_years(store: Store, years: Iterable[int]) -> None:
+    """Raise QueryError (404) for years without trade data, as the metric services do."""
+    available = read_trade_years(store)
+    if not available:
+        raise QueryError("the store holds no trade flows")
+    missing = sorted(set(years) - set(available))
+    if missing:
+        raise QueryError(f"no trade data for {missing}; available {available[0]}-{available[-1]}")
+
+
+def year_range(store: Store, first: int | None, last: int | None) -> list[int]:
+    """Years with trade data between ``first`` and ``last`` (inclusive, open ends allowed)."""
+    available = read_trade_years(store)
+    chosen = [year for year in available
+              if (first is None or year >= first) and (last is None or year <= last)]  # fmt: skip
+    if not chosen:
+        span = f"{available[0]}-{available[-1]}" if available else "none"
+        asked = f"{first if first is not None else '...'}-{last if last is not None else '...'}"
+        raise QueryError(f"no trade data in {asked}; available {span}")
+    return chosen
+
+
+def latest_trade_year(store: Store) -> int:
+    available = read_trade_years(store)
+    if not available:
+        raise QueryError("the store holds no trade flows")
+    return available[-1]
+
+
+def require_material(store: Store, material: str) -> None:
+    known = list(read_material_catalogue(store)["material"])
+    if material not in known:
+        raise QueryError(f"unknown material {material!r}; known: {', '.join(known)}")
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(name): plain(value) for name, value in record.items()}
+            for record in frame.to_dict(orient="records")]  # fmt: skip
+
+
+def group_table(members: pd.DataFrame) -> Table:
+    """Groups with their members nested; the CSV has one row per group and member."""
+    groups: dict[str, dict[str, Any]] = {}
+    for record in _records(members):
+        group = groups.setdefault(record["group_id"], {
+            "group_id": record["group_id"], "name": record["name"],
+            "description": record["description"], "user_defined": record["user_defined"],
+            "members": [],
+        })  # fmt: skip
+        if record["iso3"] is not None:
+            group["members"].append({
+                "iso3": record["iso3"], "name": record["country_name"],
+                "from_year": record["member_from_year"], "to_year": record["member_to_year"],
+            })  # fmt: skip
+    items = [models.Group(member_count=len(group["members"]), **group)
+             for group in groups.values()]  # fmt: skip
+    csv = members.rename(columns={
+        "iso3": "member_iso3", "country_name": "member_name",
+        "member_from_year": "member_from_year", "member_to_year": "member_to_year",
+    })  # fmt: skip
+    return Table(items, csv=csv)
+
+
+def metric_table(frame: pd.DataFrame, wide: bool) -> Table:
+    if not wide:
+        return Table(rows(models.MetricRow, frame))
+    return Table(rows(models.MetricWideRow, wide_metrics(frame)))
+
+
+def wide_metrics(frame: pd.DataFrame, metrics: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per perspective, year and scope; one column per metric (``metrics``: these,
+    present or not)."""
+    labels = frame.drop_duplicates(WIDE_KEYS)[[*WIDE_KEYS, "material", "stage"]]
+    values = frame.drop_duplicates([*WIDE_KEYS, "metric"]).pivot(
+        index=WIDE_KEYS, columns="metric", values="value"
+    )
+    values = values.reindex(columns=list(metrics) or list(values.columns)).reset_index()
+    values.columns.name = None
+    return labels.merge(values, on=WIDE_KEYS, how="left").reset_index(drop=True)
+
+
+def concentration_table(frame: pd.DataFrame) -> Table:
+    """Headline concentration and risk metrics per year and stage, with their sources."""
+    headline = frame[frame["metric"].isin(HEADLINE_METRICS)]
+    wide = wide_metrics(headline, HEADLINE_METRICS)
+    sources = (
+        headline.groupby(WIDE_KEYS)["sources"].agg(_joined_sources).rename("sources").reset_index()
+    )
+    wide = wide.merge(sources, on=WIDE_KEYS, how="left").sort_values(["year", "stage"])
+    return Table(rows(models.ConcentrationRow, wide))
+
+
+def _joined_sources(values: pd.Series) -> str:
+    parts = {part for value in values.dropna() for part in str(value).split("; ") if part}
+    return "; ".join(sorted(parts))
+
+
+def risk_table(frame: pd.DataFrame) -> Table:
+    provenance = frame.attrs.get("provenance", {})
+    extra = {"method_ids": list(provenance.get("method_ids", [])),
+             "sources": list(provenance.get("sources", []))}  # fmt: skip
+    return Table(rows(models.RiskRow, frame), extra=extra)
+
+
+def profile_table(frame: pd.DataFrame, country: pd.DataFrame, year: int, bloc: str) -> Table:
+    (about,) = rows(models.Country, country)
+    return Table(rows(models.CountryProfileRow, frame),
+                 extra={"country": about, "year": year, "bloc": bloc})  # fmt: skip
