@@ -12,6 +12,7 @@ import typer
 
 from chainwatch import schema
 from chainwatch.cli.output import Format, console, emit, errors
+from chainwatch.cli.watch import watch_app
 from chainwatch.errors import InputError, QueryError, StoreError
 from chainwatch.ingest.pipeline import PARSERS, build_bundle, ingest_file
 from chainwatch.ingest.reference_lists import parse_user_group
@@ -31,6 +32,7 @@ bundle_app = typer.Typer(help="Developer commands for the bundled data set.")
 app.add_typer(bundle_app, name="bundle")
 groups_app = typer.Typer(help="Country groups (EU27, ALLIED, ... and your own).")
 app.add_typer(groups_app, name="groups")
+app.add_typer(watch_app, name="watch")
 
 StoreOption = Annotated[
     Path | None,
