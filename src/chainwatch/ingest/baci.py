@@ -68,7 +68,6 @@ def parse_baci(path: Path, con: Any, countries: CountryResolver) -> ParsedSource
         codes = _read_country_codes(files, countries)
         products = _read_product_codes(files)
         _stage_raw_trade(con, files)
-        _check_raw_trade(con, files, codes)
         years = _stage_trade_flow(con, files, codes)
     former = former_country_rows(
         [(code, name, iso3) for code, (name, iso3, _) in codes.items()], set(countries.codes)
@@ -259,61 +258,68 @@ def _offsets_join(files: BaciFiles) -> str:
     )
 
 
-def _check_raw_trade(
-    con: Any, files: BaciFiles, codes: dict[int, tuple[str, str, str | None]]
-) -> None:
-    """Value checks on the raw columns, in one scan; the first bad row in file order raises."""
-    known = [code for code, (_, _, iso3) in codes.items() if iso3 is not None]
-    con.execute("CREATE OR REPLACE TEMP TABLE baci_known_codes (code INTEGER)")
-    con.executemany("INSERT INTO baci_known_codes VALUES (?)", [[code] for code in known])
-    rules = [(column, f"{column} IS NULL", "value is missing") for column in TRADE_COLUMNS[:5]]
-    rules += [
-        ("q", "trim(q) NOT IN ('NA', '') AND TRY_CAST(trim(q) AS DOUBLE) IS NULL",
-         "not a number: {!r}"),
-        ("k", "NOT regexp_full_match(trim(k), '[0-9]{1,6}')", "not an HS6 code: {!r}"),
-    ]  # fmt: skip
-    for column in ("i", "j"):
-        rules.append((column, f"{column} NOT IN (SELECT code FROM baci_known_codes)",
-                      "unknown BACI country code {} (not in the country code table)"))  # fmt: skip
-    flags = ", ".join(f"coalesce({condition}, false)" for _, condition, _ in rules)
-    hit = con.execute(
-        f"SELECT r.filename, {_line_expression(files)} AS line, {flags}, t, i, j, k, v, q "
-        f"FROM baci_raw r {_offsets_join(files)} "
-        f"WHERE {' OR '.join(f'({condition})' for _, condition, _ in rules)} "
-        "ORDER BY r.filename, line LIMIT 1"
-    ).fetchone()
-    if hit is None:
-        return
-    values = dict(zip(TRADE_COLUMNS, hit[2 + len(rules) :], strict=True))
-    for (column, _, message), violated in zip(rules, hit[2 : 2 + len(rules)], strict=True):
-        if violated:
-            display = files.display.get(hit[0], hit[0])
-            raise InputError(display, message.format(values[column]), int(hit[1]), column)
+_RAW_RULES: list[tuple[str, str, str]] = [
+    *((column, f"r.{column} IS NULL", "value is missing") for column in ("t", "i", "j", "k", "v")),
+    ("q", "trim(r.q) NOT IN ('NA', '') AND TRY_CAST(trim(r.q) AS DOUBLE) IS NULL",
+     "not a number: {!r}"),
+    ("k", "NOT regexp_full_match(trim(r.k), '[0-9]{{1,6}}')", "not an HS6 code: {!r}"),
+    ("i", "coalesce({lookup}[r.i + 1], '') = ''",
+     "unknown BACI country code {} (not in the country code table)"),
+    ("j", "coalesce({lookup}[r.j + 1], '') = ''",
+     "unknown BACI country code {} (not in the country code table)"),
+]  # fmt: skip
+"""Checks on the raw columns: (column, violation, message). The staging scan records, per row,
+the number of the first rule it breaks (``raw_fault``), so the checks cost no extra scan."""
 
 
 def _stage_trade_flow(
     con: Any, files: BaciFiles, codes: dict[int, tuple[str, str, str | None]]
 ) -> list[int]:
-    con.execute("CREATE OR REPLACE TEMP TABLE baci_iso3 (code INTEGER, iso3 VARCHAR)")
-    con.executemany(
-        "INSERT INTO baci_iso3 VALUES (?, ?)",
-        [[code, iso3] for code, (_, _, iso3) in codes.items() if iso3 is not None],
+    """Map and type the raw rows into ``baci_trade_flow``; raise on the first bad raw row."""
+    # BACI codes are below 1000: an array indexed by code maps them without a join
+    lookup = ["" for _ in range(max(codes) + 1)]
+    for code, (_, _, iso3) in codes.items():
+        lookup[code] = iso3 or ""
+    iso3_by_code = "[" + ", ".join(f"'{iso3}'" for iso3 in lookup) + "]"
+    fault = " ".join(
+        f"WHEN {condition.format(lookup=iso3_by_code)} THEN {number}"
+        for number, (_, condition, _) in enumerate(_RAW_RULES, start=1)
     )
-    join = _offsets_join(files)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE baci_trade_flow AS
-        SELECT CAST(r.t AS SMALLINT) AS year, e.iso3 AS exporter_iso3, m.iso3 AS importer_iso3,
+        SELECT CAST(r.t AS SMALLINT) AS year,
+               {iso3_by_code}[r.i + 1] AS exporter_iso3,
+               {iso3_by_code}[r.j + 1] AS importer_iso3,
                lpad(trim(r.k), 6, '0') AS hs6, ? AS hs_revision, r.v * 1000 AS value_usd,
-               CAST(nullif(nullif(trim(r.q), 'NA'), '') AS DOUBLE) AS quantity_t,
+               TRY_CAST(nullif(nullif(trim(r.q), 'NA'), '') AS DOUBLE) AS quantity_t,
                ? AS source, ? AS vintage, r.filename AS {SOURCE_FILE},
-               {_line_expression(files)} AS {SOURCE_ROW}
-        FROM baci_raw r {join}
-        JOIN baci_iso3 e ON e.code = r.i JOIN baci_iso3 m ON m.code = r.j""",
+               {_line_expression(files)} AS {SOURCE_ROW},
+               CASE {fault} ELSE 0 END AS raw_fault
+        FROM baci_raw r {_offsets_join(files)}""",
         [files.revision, SOURCE, files.vintage],
     )
+    _raise_first_raw_fault(con, files)
     years = [row[0] for row in con.execute("SELECT DISTINCT t FROM baci_raw ORDER BY t").fetchall()]
     con.execute("DROP TABLE baci_raw")
     return years
+
+
+def _raise_first_raw_fault(con: Any, files: BaciFiles) -> None:
+    hit = con.execute(
+        f"SELECT {SOURCE_FILE}, {SOURCE_ROW}, raw_fault FROM baci_trade_flow "
+        f"WHERE raw_fault > 0 ORDER BY {SOURCE_FILE}, {SOURCE_ROW} LIMIT 1"
+    ).fetchone()
+    if hit is None:
+        return
+    filename, line, number = hit
+    column, _, message = _RAW_RULES[number - 1]
+    value = con.execute(
+        f"SELECT r.{column} FROM baci_raw r {_offsets_join(files)} "
+        f"WHERE r.filename = ? AND {_line_expression(files)} = ?",
+        [filename, line],
+    ).fetchone()
+    display = files.display.get(filename, filename)
+    raise InputError(display, message.format(value[0] if value else None), int(line), column)
 
 
 def _source_record(files: BaciFiles) -> SourceRecord:

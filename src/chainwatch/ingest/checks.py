@@ -147,16 +147,25 @@ def check_known_codes(staged: Staged) -> None:
 
 
 def check_unique_key(staged: Staged) -> None:
+    """No two rows share the table's key (grouped on a 64-bit hash of the key, then confirmed)."""
     key = schema.table(staged.table).key
     if not key:
         return
     columns = ", ".join(key)
-    file_column = SOURCE_FILE if staged.has_file_column else "NULL"
+    candidates = staged.con.execute(
+        f"SELECT hash({columns}) AS key_hash FROM {staged.name} "
+        "GROUP BY key_hash HAVING count(*) > 1"
+    ).fetchall()
+    if not candidates:
+        return
     duplicate = staged.con.execute(
-        f"SELECT {columns} FROM {staged.name} GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+        f"SELECT {columns} FROM {staged.name} WHERE hash({columns}) IN (SELECT unnest(?)) "
+        f"GROUP BY {columns} HAVING count(*) > 1 LIMIT 1",
+        [[row[0] for row in candidates]],
     ).fetchone()
     if duplicate is None:
-        return
+        return  # hash collisions only
+    file_column = SOURCE_FILE if staged.has_file_column else "NULL"
     match = " AND ".join(f"{name} IS NOT DISTINCT FROM ?" for name in key)
     rows = staged.con.execute(
         f"SELECT {SOURCE_ROW}, {file_column} FROM {staged.name} WHERE {match} "
