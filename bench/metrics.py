@@ -4,7 +4,8 @@ Compares, on the bundled real BACI data (1.26 M flows, 30 years, 74 HS6 codes):
 
 * chainwatch: ``calc_import_concentration_table`` (the engine-portable SQL definition with
   perspective membership and bloc relations, run on DuckDB);
-* a hand-written DuckDB query producing the same HHI and share table;
+* a hand-written DuckDB query producing the same table (imports, HHI, top-3 and outside-bloc
+  shares, top partner, partner count) directly from ``trade_flow``;
 * pandas, twice, on a DataFrame already in memory: a vectorised implementation (groupby +
   transform, the fastest pandas form we know) and the plain per-group form
   (``groupby(...).apply`` computing shares, HHI, top-3 and outside-bloc share per group).
@@ -32,7 +33,8 @@ from chainwatch.store.bundle import load_bundle
 HAND_WRITTEN = """
 WITH bloc AS (SELECT iso3 FROM group_membership WHERE group_id = 'ALLIED'),
 partner AS (
-    SELECT importer_iso3, year, hs6, exporter_iso3, sum(value_usd) AS value_usd
+    SELECT importer_iso3, year, hs6, exporter_iso3, sum(value_usd) AS value_usd,
+           sum(quantity_t) AS quantity_t
     FROM trade_flow WHERE exporter_iso3 <> importer_iso3
     GROUP BY importer_iso3, year, hs6, exporter_iso3
 ),
@@ -43,20 +45,30 @@ shares AS (
     FROM partner
 )
 SELECT importer_iso3, year, hs6, sum(value_usd) AS imports_value_usd,
+       sum(quantity_t) AS imports_quantity_t,
        sum(share * share) AS import_partner_hhi,
        sum(CASE WHEN partner_rank <= 3 THEN share ELSE 0 END) AS import_top3_share,
        sum(CASE WHEN exporter_iso3 NOT IN (SELECT iso3 FROM bloc) THEN share ELSE 0 END)
-           AS outside_bloc_share
+           AS outside_bloc_share,
+       sum(CASE WHEN exporter_iso3 NOT IN (SELECT iso3 FROM bloc) THEN value_usd ELSE 0 END)
+           AS outside_bloc_value_usd,
+       max(CASE WHEN partner_rank = 1 THEN exporter_iso3 END) AS top_partner_iso3,
+       count(*) AS partner_count
 FROM shares GROUP BY importer_iso3, year, hs6
 """
 
 KEY = ["importer_iso3", "year", "hs6"]
-COLUMNS = ["imports_value_usd", "import_partner_hhi", "import_top3_share", "outside_bloc_share"]
+COLUMNS = [
+    "imports_value_usd", "imports_quantity_t", "import_partner_hhi", "import_top3_share",
+    "outside_bloc_share", "outside_bloc_value_usd", "top_partner_iso3", "partner_count",
+]  # fmt: skip
 
 
 def pandas_table(flows: pd.DataFrame, bloc: set[str]) -> pd.DataFrame:
     flows = flows[flows["exporter_iso3"] != flows["importer_iso3"]]
-    partner = flows.groupby([*KEY, "exporter_iso3"], as_index=False)["value_usd"].sum()
+    partner = flows.groupby([*KEY, "exporter_iso3"], as_index=False)[
+        ["value_usd", "quantity_t"]
+    ].sum(min_count=1)
     total = partner.groupby(KEY)["value_usd"].transform("sum")
     partner["share"] = partner["value_usd"] / total
     partner["square"] = partner["share"] ** 2
@@ -64,28 +76,40 @@ def pandas_table(flows: pd.DataFrame, bloc: set[str]) -> pd.DataFrame:
                                   ascending=[True, True, True, False, True])  # fmt: skip
     partner["partner_rank"] = partner.groupby(KEY).cumcount() + 1
     partner["top3"] = np.where(partner["partner_rank"] <= 3, partner["share"], 0.0)
-    partner["outside"] = np.where(~partner["exporter_iso3"].isin(bloc), partner["share"], 0.0)
+    outside = ~partner["exporter_iso3"].isin(bloc)
+    partner["outside"] = np.where(outside, partner["share"], 0.0)
+    partner["outside_value"] = np.where(outside, partner["value_usd"], 0.0)
     return partner.groupby(KEY, as_index=False).agg(
-        imports_value_usd=("value_usd", "sum"), import_partner_hhi=("square", "sum"),
-        import_top3_share=("top3", "sum"), outside_bloc_share=("outside", "sum"),
+        imports_value_usd=("value_usd", "sum"), imports_quantity_t=("quantity_t", "sum"),
+        import_partner_hhi=("square", "sum"), import_top3_share=("top3", "sum"),
+        outside_bloc_share=("outside", "sum"), outside_bloc_value_usd=("outside_value", "sum"),
+        top_partner_iso3=("exporter_iso3", "first"), partner_count=("exporter_iso3", "size"),
     )  # fmt: skip
 
 
 def pandas_apply_table(flows: pd.DataFrame, bloc: set[str]) -> pd.DataFrame:
     flows = flows[flows["exporter_iso3"] != flows["importer_iso3"]]
-    partner = flows.groupby([*KEY, "exporter_iso3"], as_index=False)["value_usd"].sum()
+    partner = flows.groupby([*KEY, "exporter_iso3"], as_index=False)[
+        ["value_usd", "quantity_t"]
+    ].sum(min_count=1)
 
     def summarise(group: pd.DataFrame) -> pd.Series:
         shares = group["value_usd"] / group["value_usd"].sum()
         outside = ~group["exporter_iso3"].isin(bloc)
+        ranked = group.sort_values(["value_usd", "exporter_iso3"], ascending=[False, True])
         return pd.Series({
             "imports_value_usd": group["value_usd"].sum(),
+            "imports_quantity_t": group["quantity_t"].sum(),
             "import_partner_hhi": float((shares**2).sum()),
             "import_top3_share": float(shares.nlargest(3).sum()),
             "outside_bloc_share": float(shares[outside].sum()),
+            "outside_bloc_value_usd": float(group.loc[outside, "value_usd"].sum()),
+            "top_partner_iso3": ranked["exporter_iso3"].iloc[0],
+            "partner_count": len(group),
         })  # fmt: skip
 
-    return partner.groupby(KEY)[["value_usd", "exporter_iso3"]].apply(summarise).reset_index()
+    columns = ["value_usd", "quantity_t", "exporter_iso3"]
+    return partner.groupby(KEY)[columns].apply(summarise).reset_index()
 
 
 def best_of(repeat: int, run: Callable[[], pd.DataFrame]) -> tuple[float, pd.DataFrame]:
@@ -100,6 +124,8 @@ def best_of(repeat: int, run: Callable[[], pd.DataFrame]) -> tuple[float, pd.Dat
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame[KEY + COLUMNS].copy()
     frame["year"] = frame["year"].astype(int)
+    frame["partner_count"] = frame["partner_count"].astype(int)
+    frame["imports_quantity_t"] = frame["imports_quantity_t"].astype(float).fillna(0.0)
     return frame.sort_values(KEY).reset_index(drop=True)
 
 
@@ -114,7 +140,7 @@ def main() -> None:
         con = store.connect()
         hand_s, hand = best_of(args.repeat, lambda: con.execute(HAND_WRITTEN).df())
         flows = con.execute(
-            "SELECT year, exporter_iso3, importer_iso3, hs6, value_usd FROM trade_flow"
+            "SELECT year, exporter_iso3, importer_iso3, hs6, value_usd, quantity_t FROM trade_flow"
         ).df()
         bloc = {r[0] for r in con.execute(
             "SELECT iso3 FROM group_membership WHERE group_id = 'ALLIED'").fetchall()}  # fmt: skip
