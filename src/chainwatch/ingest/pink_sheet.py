@@ -38,6 +38,7 @@ from chainwatch import schema
 from chainwatch.errors import InputError
 from chainwatch.ingest.base import SOURCE_ROW, ParsedSource, Replacement, SourceRecord
 from chainwatch.ingest.checks import check_not_empty, check_required_columns
+from chainwatch.ingest.values import parse_number
 
 SOURCE = "World Bank Pink Sheet"
 SHEET = "Monthly Prices"
@@ -275,18 +276,10 @@ def _month(grid: PriceGrid, line: int, cell: object) -> datetime.date:
 def _price(display: str, line: int, code: str, cell: object) -> float | None:
     """A finite price, or None for a missing-price marker (``…`` or an empty cell)."""
     if isinstance(cell, (int, float)) and not isinstance(cell, bool):
-        value = float(cell)
-    else:
-        text = _text(cell)
-        if text in MISSING_MARKERS:
-            return None
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-    if not math.isfinite(value):
-        raise InputError(display, f"not a price: {cell!r}", line, code)
-    return value
+        if not math.isfinite(float(cell)):
+            raise InputError(display, f"not a price: {cell!r}", line, code)
+        return float(cell)
+    return parse_number(display, line, _text(cell), code, missing=MISSING_MARKERS, noun="price")
 
 
 def _check_code(display: str, code: str, line: int, column: str) -> None:

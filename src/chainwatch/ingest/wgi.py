@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 import zipfile
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from chainwatch.errors import InputError
 from chainwatch.ingest.base import SOURCE_ROW, ParsedSource, Replacement, SourceRecord
 from chainwatch.ingest.checks import check_not_empty, check_required_columns
 from chainwatch.ingest.countries import CountryResolver, former_country_rows
+from chainwatch.ingest.values import parse_number, parse_year
 
 SOURCE = "World Bank WGI"
 MISSING = ".."
@@ -160,7 +160,7 @@ class _Reader:
         if source_count is not None and not source_count.is_integer():
             raise InputError(file, f"not a whole number: {record['nsource']!r}", line, "nsource")
         return {
-            "year": _year(file, line, record["year"]),
+            "year": parse_year(file, line, record["year"]),
             "country_iso3": self.economy(line, record),
             "indicator": indicator,
             "estimate": _number(file, line, record, "estimate"),
@@ -185,25 +185,9 @@ class _Reader:
         raise InputError(self.file, f"unknown economy code {code!r} ({name})", line, "code")
 
 
-def _year(file: Path, line: int, text: str | None) -> int:
-    value = (text or "").strip()
-    if not re.fullmatch(r"\d{4}", value):
-        raise InputError(file, f"not a year: {value!r}", line, "year")
-    return int(value)
-
-
 def _number(file: Path, line: int, record: dict[str, str], column: str) -> float | None:
     """A finite number, or None for the missing-value marker ``..`` (or an empty cell)."""
-    text = (record[column] or "").strip()
-    if text in (MISSING, ""):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise InputError(file, f"not a number: {text!r}", line, column)
-    return value
+    return parse_number(file, line, record[column], column, missing=(MISSING, ""))
 
 
 def _source_record(display: str, vintage: str, total: int, dropped: int) -> SourceRecord:

@@ -20,8 +20,6 @@ the source can be loaded, but it is not part of the bundled default store.
 from __future__ import annotations
 
 import csv
-import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,6 +33,7 @@ from chainwatch.errors import InputError
 from chainwatch.ingest.base import SOURCE_ROW, ParsedSource, Replacement, SourceRecord
 from chainwatch.ingest.checks import check_not_empty, check_required_columns
 from chainwatch.ingest.countries import CountryResolver
+from chainwatch.ingest.values import parse_number, parse_year
 
 SOURCE = "World Mining Data"
 DEFAULT_VINTAGE = "WMD 2025"
@@ -157,7 +156,7 @@ class _Reader:
             raise InputError(self.file, message, line, "wmd_data_flag")
         quantity = _quantity(self.file, line, _cell(record, "value"))
         return {
-            "year": _year(self.file, line, _cell(record, "year")),
+            "year": parse_year(self.file, line, _cell(record, "year")),
             "country_iso3": self.country(line, record),
             "material": mapping.material,
             "stage": mapping.stage,
@@ -195,23 +194,10 @@ def _unit(file: Path, line: int, text: str) -> tuple[str, float]:
     return UNITS[text]
 
 
-def _year(file: Path, line: int, text: str) -> int:
-    if not re.fullmatch(r"\d{4}", text):
-        raise InputError(file, f"not a year: {text!r}", line, "year")
-    return int(text)
-
-
 def _quantity(file: Path, line: int, text: str) -> float | None:
     """A finite, non-negative number, or None for an empty cell."""
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise InputError(file, f"not a number: {text!r}", line, "value")
-    if value < 0:
+    value = parse_number(file, line, text, "value")
+    if value is not None and value < 0:
         raise InputError(file, f"negative quantity {text}", line, "value")
     return value
 
