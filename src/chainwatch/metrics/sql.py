@@ -19,30 +19,27 @@ import sqlglot
 
 _IN_YEAR = "{alias}.year BETWEEN {member}.from_year AND {member}.to_year"
 
-PARTNER_IMPORTS = f"""
-SELECT m.perspective, f.year, s.scope_key, f.exporter_iso3,
+
+def _partner_flows(own: str, partner: str) -> str:
+    """Flows of each perspective by partner: ``own`` is the perspective's side of the flow
+    (importer_iso3 for imports), ``partner`` the other; flows between members are excluded."""
+    return f"""
+SELECT m.perspective, f.year, s.scope_key, f.{partner},
        sum(f.value_usd) AS value_usd, sum(f.quantity_t) AS quantity_t
 FROM flows f
 JOIN scope s ON s.hs6 = f.hs6 AND s.hs_revision = f.hs_revision
-JOIN members m ON m.iso3 = f.importer_iso3 AND {_IN_YEAR.format(alias="f", member="m")}
+JOIN members m ON m.iso3 = f.{own} AND {_IN_YEAR.format(alias="f", member="m")}
 LEFT JOIN members inside ON inside.perspective = m.perspective
-    AND inside.iso3 = f.exporter_iso3 AND {_IN_YEAR.format(alias="f", member="inside")}
+    AND inside.iso3 = f.{partner} AND {_IN_YEAR.format(alias="f", member="inside")}
 WHERE inside.iso3 IS NULL
-GROUP BY m.perspective, f.year, s.scope_key, f.exporter_iso3
+GROUP BY m.perspective, f.year, s.scope_key, f.{partner}
 """
+
+
+PARTNER_IMPORTS = _partner_flows("importer_iso3", "exporter_iso3")
 """Imports of each perspective by exporting partner (flows between members excluded)."""
 
-PARTNER_EXPORTS = f"""
-SELECT m.perspective, f.year, s.scope_key, f.importer_iso3,
-       sum(f.value_usd) AS value_usd, sum(f.quantity_t) AS quantity_t
-FROM flows f
-JOIN scope s ON s.hs6 = f.hs6 AND s.hs_revision = f.hs_revision
-JOIN members m ON m.iso3 = f.exporter_iso3 AND {_IN_YEAR.format(alias="f", member="m")}
-LEFT JOIN members inside ON inside.perspective = m.perspective
-    AND inside.iso3 = f.importer_iso3 AND {_IN_YEAR.format(alias="f", member="inside")}
-WHERE inside.iso3 IS NULL
-GROUP BY m.perspective, f.year, s.scope_key, f.importer_iso3
-"""
+PARTNER_EXPORTS = _partner_flows("exporter_iso3", "importer_iso3")
 """Exports of each perspective by destination (flows between members excluded)."""
 
 INTERNAL_IMPORTS = f"""
