@@ -17,6 +17,7 @@ from chainwatch import schema
 from chainwatch.errors import InputError
 from chainwatch.ingest.baci import parse_baci
 from chainwatch.ingest.base import ParsedSource, SourceRecord
+from chainwatch.ingest.comtrade import parse_comtrade_monthly
 from chainwatch.ingest.countries import bundled_country_table, bundled_resolver
 from chainwatch.ingest.pink_sheet import parse_pink_sheet
 from chainwatch.ingest.reference_lists import (
@@ -53,6 +54,7 @@ PARSERS: dict[str, Parser] = {
     "wgi": lambda path, con: parse_wgi(path, bundled_resolver()),
     "pink-sheet": lambda path, con: parse_pink_sheet(path),
     "wmd": lambda path, con: parse_world_mining_data(path, bundled_resolver()),
+    "comtrade": lambda path, con: parse_comtrade_monthly(path, bundled_resolver()),
     "country-groups": lambda path, con: parse_country_groups(path),
     "export-restrictions": lambda path, con: parse_export_restrictions(path),
 }

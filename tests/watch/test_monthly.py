@@ -1,0 +1,140 @@
+"""Monthly supplier-drop signal on SYNTHETIC monthly series with an injected break.
+
+Every series here is invented for the test (a steady supplier with noise, a second supplier,
+and a break injected at a known month); none of it is trade data.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chainwatch.ingest.pipeline import ingest_file
+from chainwatch.store import Store
+from chainwatch.store.bundle import load_bundle
+from chainwatch.watch.alerts import calc_rule_hits
+from chainwatch.watch.monthly import (
+    SIGNAL,
+    calc_monthly_partner_drops,
+    month_index,
+    month_label,
+    read_monthly_flows,
+)
+from chainwatch.watch.rules import RuleSpec, rule_from_record
+from tests.conftest import FIXTURES
+
+BREAK = date(2023, 7, 1)
+
+
+def _synthetic_flows(break_month: date = BREAK, fall: float = 0.9) -> pd.DataFrame:
+    """SYNTHETIC: CAN imports 282200 from CHN (about 100 t a month) and from USA (about 20 t),
+    January 2021 to December 2023; CHN's tonnage falls by ``fall`` from ``break_month`` on."""
+    generator = np.random.default_rng(7)
+    rows = []
+    for period in pd.date_range("2021-01-01", "2023-12-01", freq="MS"):
+        for partner, level in (("CHN", 100.0), ("USA", 20.0)):
+            tonnes = level * (1 + 0.05 * generator.standard_normal())
+            if partner == "CHN" and period.date() >= break_month:
+                tonnes *= 1 - fall
+            rows.append({
+                "period": period.date(), "reporter_iso3": "CAN", "partner_iso3": partner,
+                "flow": "import", "hs6": "282200", "hs_revision": "HS17",
+                "value_usd": tonnes * 40_000.0, "quantity_t": tonnes,
+            })  # fmt: skip
+    # exports are not imports: a synthetic export row that must be ignored
+    rows.append({"period": date(2023, 7, 1), "reporter_iso3": "CAN", "partner_iso3": "CHN",
+                 "flow": "export", "hs6": "282200", "hs_revision": "HS17",
+                 "value_usd": 1.0, "quantity_t": 1.0})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _row(frame: pd.DataFrame, partner: str) -> pd.Series:
+    selected = frame[frame["exporter_iso3"] == partner]
+    assert len(selected) == 1
+    return selected.iloc[0]
+
+
+def test_injected_break_is_flagged_in_its_month_only() -> None:
+    flows = _synthetic_flows()
+    before = calc_monthly_partner_drops(flows, date(2023, 6, 1))
+    at = calc_monthly_partner_drops(flows, BREAK)
+    china_before, china = _row(before, "CHN"), _row(at, "CHN")
+    assert china_before["change_z"] > -3
+    assert china["change_z"] < -10
+    assert china["robust_z"] < -10
+    assert china["change_vs_median"] == pytest.approx(-0.9, abs=0.05)
+    assert china["yoy_change"] == pytest.approx(-0.9, abs=0.05)
+    assert china["baseline_share"] == pytest.approx(100 / 120, abs=0.03)
+    assert china["month"] == "2023-07"
+    assert china["signal"] == SIGNAL
+    assert china["scope"] == "CAN|CHN|hs6:282200"
+    assert china["series"][-1][0] == "2023-07"
+    assert len(china["series"]) == 14  # M-13 .. M
+    usa = _row(at, "USA")
+    assert abs(usa["change_z"]) < 4
+    # the share of the unaffected supplier rises: it is not a supplier-specific drop
+    assert usa["share_change_vs_median"] > 0
+
+
+def test_no_look_ahead() -> None:
+    flows = _synthetic_flows()
+    tested = date(2023, 5, 1)
+    known = flows[pd.to_datetime(flows["period"]) <= pd.Timestamp(tested)]
+    full = calc_monthly_partner_drops(flows, tested)
+    cut = calc_monthly_partner_drops(known, tested)
+    pd.testing.assert_frame_equal(full.reset_index(drop=True), cut.reset_index(drop=True))
+    # a break after the tested month changes nothing for it
+    later_break = calc_monthly_partner_drops(_synthetic_flows(date(2023, 6, 1)), tested)
+    pd.testing.assert_frame_equal(full.reset_index(drop=True),
+                                  later_break.reset_index(drop=True))  # fmt: skip
+
+
+def test_short_history_gives_no_z() -> None:
+    flows = _synthetic_flows()
+    first = calc_monthly_partner_drops(flows, date(2021, 2, 1))
+    assert all(math.isnan(z) for z in first["robust_z"])
+
+
+def test_material_scopes_and_rule_hits() -> None:
+    flows = _synthetic_flows()
+    scopes = pd.DataFrame({"hs6": ["282200"], "hs_revision": ["HS17"],
+                           "scope_key": ["cobalt|refinery"]})  # fmt: skip
+    at = calc_monthly_partner_drops(flows, BREAK, scopes)
+    assert set(at["scope_key"]) == {"cobalt|refinery"}
+    rule: RuleSpec = rule_from_record({
+        "rule_id": "monthly-partner-drop", "signal": "partner_export_drop",
+        "severity": "warning", "conditions": "change_z<=-3;change_vs_median<=-0.5",
+        "critical_when": "", "materials": "", "exporters": "", "perspectives": "",
+        "description": "synthetic test rule",
+    })  # fmt: skip
+    hits = calc_rule_hits(at, rule)
+    assert [hit["exporter_iso3"] for hit in hits] == ["CHN"]
+    assert hits[0]["identity"] == "monthly-partner-drop|CAN|CHN|cobalt|refinery"
+
+
+def test_month_index_round_trip() -> None:
+    index = month_index(date(2024, 12, 1))
+    assert month_label(index) == "2024-12"
+    assert month_label(index + 1) == "2025-01"
+
+
+def test_reads_flows_loaded_from_a_comtrade_file(tmp_path: Path) -> None:
+    """The SYNTHETIC Comtrade fixture through ingest, then the store reader and the signal."""
+    store = Store(tmp_path / "chainwatch.duckdb")
+    load_bundle(store)
+    fixture = FIXTURES / "comtrade" / "comtrade_final_CAN_202301-202302_H5_SYNTHETIC.csv"
+    ingest_file(store, "comtrade", fixture)
+    with store.connect() as con:
+        january = read_monthly_flows(con, date(2023, 1, 1))
+        everything = read_monthly_flows(con, date(2023, 12, 1))
+    assert set(pd.to_datetime(january["period"]).dt.month) == {1}
+    assert len(everything) == 7
+    rows = calc_monthly_partner_drops(everything, date(2023, 2, 1))
+    # JPN first supplies in February: no baseline value, so no row (as the annual signal)
+    assert set(rows["exporter_iso3"]) == {"CHN", "USA", "TWN"}
+    assert rows["robust_z"].isna().all()  # two months of history: no z-score
