@@ -1,7 +1,9 @@
-"""``chainwatch watch``: the early-warning monitor (alerts of a year, and the backtest)."""
+"""``chainwatch watch``: the early-warning monitor (alerts of a year, the backtest) and the
+delivery of alerts (subscriptions, workflow states, Atom feed, signed webhooks)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -9,15 +11,20 @@ import pandas as pd
 import typer
 
 from chainwatch.cli.output import Format, console, emit, errors
+from chainwatch.errors import QueryError
 from chainwatch.store import Store
+from chainwatch.store.app_state import APP_DB_VARIABLE, AppState
 from chainwatch.store.bundle import load_bundle
 from chainwatch.store.queries import read_trade_years
 from chainwatch.watch.alerts import alerts_frame
 from chainwatch.watch.backtest import run_backtest
 from chainwatch.watch.chart import render_backtest_svg
-from chainwatch.watch.inputs import DEFAULT_BLOC
-from chainwatch.watch.monitor import calc_alerts
+from chainwatch.watch.delivery import RetryPolicy, deliver_pending
+from chainwatch.watch.feed import render_app_feed
+from chainwatch.watch.inputs import DEFAULT_BLOC, read_watch_inputs
+from chainwatch.watch.monitor import Monitor, calc_alerts
 from chainwatch.watch.rules import load_rules
+from chainwatch.watch.subscriptions import add_subscription, describe
 
 watch_app = typer.Typer(
     help="Early warning: alerts from trade, production, prices and export restrictions.",
@@ -35,6 +42,13 @@ RulesOption = Annotated[
     Path | None, typer.Option("--rules", help="rules CSV (default: reference/watch_rules.csv)")
 ]
 BlocOption = Annotated[str, typer.Option("--bloc", help="bloc that defines 'outside-bloc'")]
+AppDbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--app-db",
+        help=f"app database URL (default: ${APP_DB_VARIABLE}, else STORE.app.sqlite)",
+    ),
+]
 
 
 @watch_app.command("run")
@@ -117,6 +131,136 @@ def backtest(
                           "scored_matching_event", "false_alarms"]],
          Format.table, None, title="Alerts per year")  # fmt: skip
     console.print("Scoring: docs/backtest.md. Every alert of the replay: --format json.")
+
+
+@watch_app.command("subscribe")
+def subscribe(
+    material: Annotated[str | None, typer.Option("--material", "-m")] = None,
+    partner: Annotated[
+        str | None, typer.Option("--partner", help="exporter ISO3 code (alerts about it)")
+    ] = None,
+    perspective: Annotated[
+        str | None, typer.Option("--perspective", help="ISO3 country or group (e.g. CAN, EU27)")
+    ] = None,
+    webhook: Annotated[
+        str | None, typer.Option("--webhook", help="POST each new alert to this URL")
+    ] = None,
+    secret: Annotated[
+        str | None, typer.Option("--secret", help="HMAC key signing the webhook bodies")
+    ] = None,
+    feed: Annotated[bool, typer.Option("--feed", help="follow it in `watch feed`")] = False,
+    store: StoreOption = None,
+    app_db: AppDbOption = None,
+) -> None:
+    """Subscribe to the alerts of a material, a partner or a perspective."""
+    chosen = [(kind, value) for kind, value in (("material", material), ("partner", partner),
+                                                ("perspective", perspective)) if value]  # fmt: skip
+    if len(chosen) != 1:
+        raise QueryError("give exactly one of --material, --partner, --perspective")
+    if feed == (webhook is not None):
+        raise QueryError("give exactly one of --webhook URL (with --secret) or --feed")
+    kind, value = chosen[0]
+    with _app_state(store, app_db) as app:
+        subscription = add_subscription(app, kind, value, "feed" if feed else "webhook",
+                                        webhook, secret)  # fmt: skip
+    typer.echo(f"subscription {describe(subscription)}")
+
+
+@watch_app.command("subscriptions")
+def subscriptions(
+    store: StoreOption = None,
+    app_db: AppDbOption = None,
+    output_format: FormatOption = Format.table,
+) -> None:
+    """The subscriptions (secrets are not shown)."""
+    with _app_state(store, app_db) as app:
+        rows = [{"id": s.subscription_id, "kind": s.kind, "value": s.value,
+                 "channel": s.channel, "url": s.url or "",
+                 "created_at": s.created_at.isoformat(timespec="seconds")}
+                for s in app.subscriptions()]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["id", "kind", "value", "channel", "url", "created_at"])
+    emit(frame, output_format, None, title=f"Subscriptions: {len(frame)}")
+
+
+@watch_app.command("ack")
+def ack(
+    alert_id: Annotated[str, typer.Argument(help="alert id (as in `watch run` or the feed)")],
+    state: Annotated[str, typer.Option("--state", help="confirmed, dismissed or resolved")],
+    note: Annotated[str | None, typer.Option("--note", help="why (kept in the audit)")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="who (default: $USER)")] = None,
+    store: StoreOption = None,
+    app_db: AppDbOption = None,
+) -> None:
+    """Move a stored alert through its workflow (audited)."""
+    who = actor or os.environ.get("USER") or "cli"
+    with _app_state(store, app_db) as app:
+        before = app.alert(alert_id).state
+        record = app.transition(alert_id, state, actor=who, note=note)
+    typer.echo(f"alert {record.alert_id}: {before} -> {record.state}")
+
+
+@watch_app.command("feed")
+def feed_command(
+    subscription: Annotated[
+        int | None, typer.Option("--subscription", help="only the alerts it matches")
+    ] = None,
+    store: StoreOption = None,
+    app_db: AppDbOption = None,
+    out: OutOption = None,
+) -> None:
+    """The stored alerts as an Atom feed (RFC 4287)."""
+    with _app_state(store, app_db) as app:
+        text = render_app_feed(app, subscription)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@watch_app.command("deliver")
+def deliver(
+    year: Annotated[
+        int | None, typer.Option("--year", "-y", help="default: last trade year")
+    ] = None,
+    perspective: Annotated[
+        str | None,
+        typer.Option("--as", help="ISO3 country or group (default: ALLIED, CAN, EU27, GBR, USA)"),
+    ] = None,
+    rules: RulesOption = None,
+    bloc: BlocOption = DEFAULT_BLOC,
+    attempts: Annotated[int, typer.Option("--attempts", min=1, max=10)] = 4,
+    backoff: Annotated[
+        float, typer.Option("--backoff", min=0.0, help="seconds before the 1st retry (doubles)")
+    ] = 1.0,
+    store: StoreOption = None,
+    app_db: AppDbOption = None,
+) -> None:
+    """Run the monitor for a year, store its alerts, POST them to the matching webhooks."""
+    ready = _ready(Store(store))
+    chosen = year if year is not None else max(read_trade_years(ready))
+    inputs = read_watch_inputs(ready, chosen, [perspective] if perspective else None, bloc)
+    with _app_state(store, app_db) as app:
+        monitor = Monitor(inputs, load_rules(rules) if rules else None, states=app)
+        records = app.record_alerts(monitor.alerts(chosen))
+        outcomes = deliver_pending(app, [r.alert_id for r in records],
+                                   RetryPolicy(attempts=attempts, backoff_s=backoff))  # fmt: skip
+    counts = {status: sum(o.status == status for o in outcomes)
+              for status in ("delivered", "skipped", "failed")}  # fmt: skip
+    typer.echo(
+        f"{chosen}: {len(records)} alerts stored; webhooks: {counts['delivered']} "
+        f"delivered, {counts['skipped']} already delivered, {counts['failed']} failed"
+    )
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            errors.print(
+                f"subscription {outcome.subscription_id}, alert {outcome.alert_id}: "
+                f"{outcome.error} after {outcome.attempts} attempts",
+                highlight=False,
+            )
+
+
+def _app_state(store: Path | None, app_db: str | None) -> AppState:
+    return AppState(app_db, Store(store).path)
 
 
 def _shown(value: object) -> str:

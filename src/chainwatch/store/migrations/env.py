@@ -1,0 +1,13 @@
+"""Alembic environment of the app database: run programmatically by ``store/app_state.py``,
+which passes an open connection in ``config.attributes["connection"]`` (no alembic.ini)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run the app-state migrations through chainwatch.store.app_state.upgrade")
+context.configure(connection=connection, target_metadata=None)
+with context.begin_transaction():
+    context.run_migrations()
