@@ -4,8 +4,8 @@ An alert is one rule firing for one scope (a supplier and material, a perspectiv
 series, an event). The same rule firing for the same scope in consecutive years is one alert
 that continues: its id hashes the rule, the scope and the first year of the run, so it stays
 the same while the condition holds. The workflow state (new -> confirmed | dismissed ->
-resolved) is a field; :class:`StateStore` is the seam where a later persistence layer keeps
-states and subscriptions (``InMemoryStateStore`` until then).
+resolved) is a field; :class:`StateStore` is the seam where states persist
+(``InMemoryStateStore``, or ``chainwatch.store.app_state.AppState`` on SQLite/PostgreSQL).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def check_transition(current: AlertState, target: AlertState) -> AlertState:
 
 
 class StateStore(Protocol):
-    """Where alert states live (persistence comes later: a table keyed by alert id)."""
+    """Where alert states live (``AppState`` keeps them in the app database)."""
 
     def get(self, alert_id: str) -> AlertState | None: ...
 
