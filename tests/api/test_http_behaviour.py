@@ -178,7 +178,7 @@ def test_openapi_documents_every_status(client: ApiClient) -> None:
         API + path for path in (
             "/health", "/perspectives", "/groups", "/materials", "/products", "/countries",
             "/countries/{iso3}", "/sources", "/metrics", "/risk", "/series/imports",
-            "/series/production", "/series/concentration",
+            "/series/production", "/series/concentration", "/alerts", "/alerts/backtest",
         )
     }  # fmt: skip
     for path, operation in operations.items():

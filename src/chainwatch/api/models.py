@@ -261,3 +261,105 @@ class ConcentrationPage(Page[ConcentrationRow]):
 
 class SourcePage(Page[Source]):
     pass
+
+
+Severity = Literal["info", "warning", "critical"]
+
+
+class SeriesPoint(BaseModel):
+    period: str = Field(description="year (or month) of the point")
+    value: float | None
+
+
+class AlertRow(BaseModel):
+    """One rule firing for one scope in one year (chainwatch.watch), explained in a sentence."""
+
+    alert_id: str = Field(description="stable id: rule, scope and first year of the run")
+    year: int = Field(description="year evaluated, with only the data known by its end")
+    severity: Severity
+    rule_id: str = Field(description="rule that fired (reference/watch_rules.csv)")
+    signal: str = Field(description="signal the rule tests (docs/watch.md)")
+    first_year: int = Field(description="first year of the unbroken run: the alert since then")
+    continuing: bool = Field(description="the alert already fired the year before")
+    perspective: str | None = Field(description="importer the signal is about, if any")
+    exporter_iso3: str | None = Field(description="supplier country the signal is about")
+    material: str | None = Field(description="material(s), ';'-separated")
+    stage: str | None
+    hs6: str = Field(description="HS6 codes of the scope, ';'-separated")
+    scope: str = Field(description="what the rule fired for")
+    field: str = Field(description="signal field the headline value comes from")
+    value: float | str | None = Field(description="the headline value of that field")
+    threshold: str = Field(description="the rule's conditions")
+    baseline: str = Field(description="what the value was compared with")
+    sentence: str = Field(description="the alert in one plain sentence")
+    related_events: list[str] = Field(description="export-restriction events it relates to")
+    series: list[SeriesPoint] = Field(description="the points the signal was computed on")
+    sources: str = Field(description="data sets and vintages the alert rests on")
+
+
+class AlertPage(Page[AlertRow]):
+    year: int
+    perspectives: list[str] = Field(description="perspectives the import signals cover")
+    bloc: str
+    method: str = Field(description="where the monitor and its rules are described")
+    sources: dict[str, str] = Field(description="table -> data set and vintage read")
+
+
+class BacktestEventRow(BaseModel):
+    """A dated export-restriction event, whether it can be scored and whether it was caught."""
+
+    event_id: str
+    country_iso3: str
+    measure_type: str
+    effective_year: int | None
+    hs6_codes: str = Field(description="HS6 codes it restricts, ';'-separated")
+    codes_with_data: str = Field(description="those with flows from the country in the data")
+    materials: str | None
+    scoreable: bool
+    reason: str = Field(description="why it cannot be scored (empty when it can)")
+    caught: bool = Field(description="a relevant alert fired from effective year -1 to +1")
+    first_alert_year: int | None
+    lead_lag: int | None = Field(description="first alert year - effective year")
+    alerts: str = Field(description="ids of the relevant alerts, ';'-separated")
+
+
+class BacktestSummary(BaseModel):
+    years: str
+    window: str = Field(description="years around the effective year in which an alert counts")
+    events_listed: int
+    events_scoreable: int
+    events_caught: int
+    recall: float | None = Field(description="caught / scoreable events")
+    scored_alerts: int = Field(description="scored alert episodes (counted in their first year)")
+    scored_alerts_matching_an_event: int
+    precision: float | None = Field(description="episodes matching an event / scored episodes")
+    mean_lead_lag_years: float | None = Field(description="mean first alert year - effective")
+    false_alarms: int = Field(description="scored episodes matching no listed event")
+    false_alarms_per_year: float
+    alerts_per_year_mean: float
+    new_alerts_per_year_mean: float
+    new_alerts_per_year_max: int
+    critical_new_alerts_per_year_mean: float
+
+
+class BacktestYear(BaseModel):
+    year: int
+    alerts: int = Field(description="alerts of the year, new and continuing")
+    new_alerts: int
+    critical_new: int
+    scored_new: int = Field(description="new alerts of the scored signals")
+    scored_matching_event: int
+    false_alarms: int
+
+
+class BacktestPage(Page[BacktestEventRow]):
+    """The backtest: events scored (the items), its summary and alert volumes per year."""
+
+    summary: BacktestSummary
+    per_year: list[BacktestYear]
+    perspectives: list[str]
+    bloc: str
+    rules: list[str]
+    scored_signals: list[str]
+    method: str = Field(description="where the scoring is described")
+    sources: dict[str, str] = Field(description="table -> data set and vintage read")

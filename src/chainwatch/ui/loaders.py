@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 from fastapi import Request
 
+from chainwatch.api.alert_routes import Watch, backtest, year_alerts
 from chainwatch.errors import QueryError
 from chainwatch.metrics.risk import calc_risk_table
 from chainwatch.metrics.series import (
@@ -21,6 +22,8 @@ from chainwatch.metrics.series import (
 )
 from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
 from chainwatch.store import Store, queries
+from chainwatch.watch.alerts import Alert
+from chainwatch.watch.backtest import BacktestReport
 
 if TYPE_CHECKING:
     from chainwatch.api.cache import ResultCache
@@ -101,3 +104,14 @@ class PageData:
 
     def default_year(self) -> int:
         return self._cached("default_year", {}, lambda: queries.default_risk_year(self.store))
+
+    def alerts(
+        self, year: int, perspective: str, material: str | None = None, severity: str | None = None
+    ) -> tuple[list[Alert], Watch]:
+        """The monitor's alerts of ``year`` (data known by its end), as /api/v1/alerts."""
+        return year_alerts(self.cache, self.store, year, perspective, material, severity,
+                           self.bloc)  # fmt: skip
+
+    def backtest(self) -> BacktestReport:
+        """The default backtest (2000-2024), as /api/v1/alerts/backtest."""
+        return backtest(self.cache, self.store)

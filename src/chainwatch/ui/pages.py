@@ -1,8 +1,9 @@
 """Page routes: parse the query, build the page context (ui.views), render or download.
 
 Overview ``/``, Materials ``/materials``, Material ``/material/{material}``, Countries
-``/countries``, Country ``/country/{iso3}``, Sources ``/sources``; every table has a CSV
-download beside its page (``/risk.csv``, ``/material/{material}/imports.csv``, ...).
+``/countries``, Country ``/country/{iso3}``, Alerts ``/alerts``, Sources ``/sources``; every
+table has a CSV download beside its page (``/risk.csv``, ``/material/{material}/imports.csv``,
+...).
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from chainwatch.ui.perspectives import (
 )
 from chainwatch.ui.rendering import PAGE_ERRORS, csv_response, render, render_error
 from chainwatch.ui.views import reference
+from chainwatch.ui.views.alerts import AlertsRequest, alerts_context, alerts_table
 from chainwatch.ui.views.country import country_context
 from chainwatch.ui.views.material import MaterialRequest, material_context
 from chainwatch.ui.views.overview import overview_context
+from chainwatch.watch.rules import SEVERITIES
 
 router = APIRouter(include_in_schema=False)
 
@@ -192,6 +195,63 @@ def country_profile_csv(
     data = PageData(request, bloc=setup.perspective.code)
     frame = data.country_profile(iso3.upper(), setup.year)
     return csv_response(frame, f"country-{iso3.upper()}-{setup.perspective.code}-{setup.year}.csv")
+
+
+def _alerts_request(
+    request: Request, perspective: str, year: int | None, severity: str, material: str
+) -> tuple[PageSetup, AlertsRequest]:
+    """The page's setup and filters; the default year is the latest with trade data."""
+    latest = PageData(request).trade_years()
+    setup = PageSetup(request, perspective, year if year is not None or not latest else latest[-1])
+    if severity and severity not in SEVERITIES:
+        raise QueryError(f"unknown severity {severity!r}: {', '.join(SEVERITIES)}")
+    return setup, AlertsRequest(setup.perspective, setup.year, severity or None, material or None)
+
+
+@router.get("/alerts")
+def alerts(
+    request: Request,
+    perspective: str = DEFAULT_PERSPECTIVE,
+    year: int | None = None,
+    severity: str = "",
+    material: str = "",
+) -> HTMLResponse:
+    def build() -> dict[str, Any]:
+        setup, wanted = _alerts_request(request, perspective, year, severity, material)
+        keep = {"year": setup.year, "severity": wanted.severity, "material": wanted.material}
+        return {**setup.context(keep), **alerts_context(setup.data, wanted)}
+
+    return _page(request, "alerts.html", build)
+
+
+@router.get("/alerts.csv")
+def alerts_csv(
+    request: Request,
+    perspective: str = DEFAULT_PERSPECTIVE,
+    year: int | None = None,
+    severity: str = "",
+    material: str = "",
+) -> Response:
+    """The alerts of the year shown (filters applied), as /api/v1/alerts?format=csv."""
+    setup, wanted = _alerts_request(request, perspective, year, severity, material)
+    parts = [setup.perspective.code, str(setup.year), wanted.severity, wanted.material]
+    frame = alerts_table(setup.data, wanted)
+    return csv_response(frame, "alerts-" + "-".join(p for p in parts if p) + ".csv")
+
+
+@router.get("/alerts/backtest.csv")
+def backtest_events_csv(request: Request) -> Response:
+    """The backtest's events: scoreable or why not, caught or missed, lead/lag."""
+    report = PageData(request).backtest()
+    name = f"backtest-events-{report.year_from}-{report.year_to}.csv"
+    return csv_response(report.scores.events, name)
+
+
+@router.get("/alerts/backtest-years.csv")
+def backtest_years_csv(request: Request) -> Response:
+    """The backtest's alert volumes per year: new, critical, scored, false alarms, by signal."""
+    report = PageData(request).backtest()
+    return csv_response(report.per_year, f"backtest-years-{report.year_from}-{report.year_to}.csv")
 
 
 @router.get("/sources")

@@ -265,7 +265,31 @@
     };
   }
 
-  var KINDS = { choropleth: choropleth, stacked: stacked, trend: trend, bars: bars, matrix: matrix };
+  /* Stacked bars of counts per year (the backtest's new alerts: matched, false alarms, other). */
+  function alarms(spec) {
+    var traces = spec.series.map(function (series) {
+      return {
+        type: "bar",
+        name: series.name,
+        x: spec.years,
+        y: series.values,
+        marker: { color: series.color },
+        hovertemplate: "%{x}: %{y}<extra>%{fullData.name}</extra>",
+      };
+    });
+    return {
+      traces: traces,
+      layout: baseLayout({
+        barmode: "stack",
+        hovermode: "x unified",
+        yaxis: { title: { text: narrow() ? "" : "New alerts" }, gridcolor: "#eceff3", rangemode: "tozero", automargin: true },
+        xaxis: { dtick: narrow() ? 5 : 2, gridcolor: "#eceff3" },
+        legend: { orientation: "h", y: narrow() ? -0.2 : -0.12, yanchor: "top" },
+      }),
+    };
+  }
+
+  var KINDS = { choropleth: choropleth, stacked: stacked, trend: trend, bars: bars, matrix: matrix, alarms: alarms };
 
   function draw(element, spec, option) {
     var figure = KINDS[spec.kind](spec, option);
