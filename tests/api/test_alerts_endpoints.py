@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 
@@ -162,3 +163,44 @@ def test_openapi_documents_the_alert_operations(client: ApiClient) -> None:
         p["name"]: p["schema"] for p in paths[API + "/alerts/backtest"]["get"]["parameters"]
     }
     assert (backtest["from_year"]["minimum"], backtest["to_year"]["maximum"]) == (1996, 2030)
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_alert_feed_is_atom_with_the_indonesian_nickel_alert(client: ApiClient) -> None:
+    response = client.get(API + "/alerts/feed.atom", params={"year": 2014})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/atom+xml"
+    feed = ElementTree.fromstring(response.content)
+    assert feed.tag == ATOM + "feed"
+    entries = feed.findall(ATOM + "entry")
+    body = client.get(API + "/alerts", params={"year": 2014, "page_size": 5000}).json()
+    (nickel,) = [item for item in body["items"] if item["scope"] == IDN_NICKEL]
+    assert len(entries) == body["total"], "the alerts of /alerts, one entry each"
+    by_id = {entry.findtext(ATOM + "id"): entry for entry in entries}
+    entry = by_id[f"urn:chainwatch:alert:{nickel['alert_id']}"]
+    assert entry.findtext(ATOM + "summary") == nickel["sentence"]
+    assert entry.findtext(ATOM + "title") == f"[critical] supplier-export-drop: {IDN_NICKEL}"
+    terms = {c.get("scheme"): c.get("term") for c in entry.findall(ATOM + "category")}
+    assert terms["urn:chainwatch:severity"] == "critical"
+    assert entry.findtext(ATOM + "updated") == "2014-12-31T23:59:59Z"
+
+
+def test_alert_feed_filters_etag_and_problems(client: ApiClient) -> None:
+    path = API + "/alerts/feed.atom?year=2014&material=nickel&severity=critical"
+    first = client.get(path)
+    entries = ElementTree.fromstring(first.content).findall(ATOM + "entry")
+    assert entries and all(
+        "[critical]" in (entry.findtext(ATOM + "title") or "") for entry in entries
+    )
+    tag = first.headers["etag"]
+    assert tag.startswith('"') and first.headers["cache-control"] == "public, max-age=60"
+    again = client.get(path, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == tag
+    assert client.get(path).content == first.content, "stable body"
+    for bad, status in (("year=1900", 404), ("material=unobtainium", 404), ("severity=x", 422)):
+        problem = client.get(API + "/alerts/feed.atom?" + bad)
+        assert problem.status_code == status, bad
+        assert problem.headers["content-type"] == "application/problem+json"

@@ -179,6 +179,7 @@ def test_openapi_documents_every_status(client: ApiClient) -> None:
             "/health", "/perspectives", "/groups", "/materials", "/products", "/countries",
             "/countries/{iso3}", "/sources", "/metrics", "/risk", "/series/imports",
             "/series/production", "/series/concentration", "/alerts", "/alerts/backtest",
+            "/alerts/feed.atom",
         )
     }  # fmt: skip
     for path, operation in operations.items():
@@ -189,7 +190,12 @@ def test_openapi_documents_every_status(client: ApiClient) -> None:
                 assert set(response["content"]) == {"application/problem+json"}, (path, status)
         if path != API + "/health":
             assert {"304", "422"} <= set(responses), path
-            assert set(responses["200"]["content"]) == {"application/json", "text/csv"}, path
+            media_types = (
+                {"application/atom+xml"}
+                if path == API + "/alerts/feed.atom"
+                else {"application/json", "text/csv"}
+            )
+            assert set(responses["200"]["content"]) == media_types, path
             assert {"ETag", "Cache-Control"} <= set(responses["200"]["headers"]), path
         for parameter in operation.get("parameters", []):
             assert "null" not in str(parameter["schema"]), (path, parameter["name"])

@@ -6,26 +6,33 @@ and a break injected at a known month); none of it is trade data.
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
+from chainwatch.cli.watch import watch_app
+from chainwatch.errors import QueryError
 from chainwatch.ingest.pipeline import ingest_file
 from chainwatch.store import Store
 from chainwatch.store.bundle import load_bundle
-from chainwatch.watch.alerts import calc_rule_hits
+from chainwatch.watch.alerts import calc_alert_id, calc_rule_hits
 from chainwatch.watch.monthly import (
     SIGNAL,
+    calc_monthly_alerts,
     calc_monthly_partner_drops,
     month_index,
     month_label,
     read_monthly_flows,
 )
-from chainwatch.watch.rules import RuleSpec, rule_from_record
+from chainwatch.watch.rules import MONTHLY_SIGNALS, SIGNALS, RuleSpec, load_rules, rule_from_record
 from tests.conftest import FIXTURES
 
 BREAK = date(2023, 7, 1)
@@ -138,3 +145,108 @@ def test_reads_flows_loaded_from_a_comtrade_file(tmp_path: Path) -> None:
     # JPN first supplies in February: no baseline value, so no row (as the annual signal)
     assert set(rows["exporter_iso3"]) == {"CHN", "USA", "TWN"}
     assert rows["robust_z"].isna().all()  # two months of history: no z-score
+
+
+# --- monthly alerts through the CLI (`watch run --month`) on a SYNTHETIC monthly store --------
+
+
+@pytest.fixture(scope="module")
+def bundled_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled store (no monthly data), built once for these tests."""
+    path = tmp_path_factory.mktemp("monthly") / "bundled.duckdb"
+    load_bundle(Store(path))
+    return path
+
+
+@pytest.fixture
+def synthetic_monthly_store(bundled_copy: Path, tmp_path: Path) -> Path:
+    """SYNTHETIC: the bundled store plus the invented monthly flows of ``_synthetic_flows``
+    (CAN's imports of 282200 from CHN and USA, 2021-01 .. 2023-12, CHN falling 90 % from
+    2023-07), scaled to USD 10 m a month from CHN; none of it is trade data."""
+    path = tmp_path / "chainwatch.duckdb"
+    shutil.copy(bundled_copy, path)
+    flows = _synthetic_flows()
+    flows = flows.assign(
+        value_usd=flows["quantity_t"] * 100_000.0, source="SYNTHETIC", vintage="test"
+    )
+    with Store(path).writing() as con:
+        con.register("synthetic", flows)
+        con.execute(
+            "INSERT INTO trade_flow_monthly (period, reporter_iso3, partner_iso3, flow, hs6, "
+            "hs_revision, value_usd, quantity_t, source, vintage) SELECT period, "
+            "reporter_iso3, partner_iso3, flow, hs6, hs_revision, value_usd, quantity_t, "
+            "source, vintage FROM synthetic"
+        )
+    return path
+
+
+def _run_month(store: Path, month: str, *extra: str) -> Result:
+    return CliRunner().invoke(
+        watch_app, ["run", "--month", month, "--store", str(store), "--format", "json", *extra]
+    )
+
+
+def test_month_flags_the_synthetic_break_in_its_month(synthetic_monthly_store: Path) -> None:
+    result = _run_month(synthetic_monthly_store, "2023-07", "--as", "CAN")
+    assert result.exit_code == 0, result.output
+    (alert,) = json.loads(result.stdout)
+    assert alert["rule_id"] == "monthly-partner-drop"
+    assert alert["signal"] == "monthly_partner_drop"
+    assert alert["severity"] == "critical"  # 83 % of imports, a 90 % fall
+    assert alert["scope"] == "CAN|CHN|hs6:282200"
+    assert (alert["year"], alert["first_year"], alert["continuing"]) == (2023, 2023, False)
+    assert alert["sentence"].startswith("Canada's imports of HS 282200 from China fell 9")
+    assert "12-month median in 2023-07" in alert["sentence"]
+    assert alert["baseline"].startswith("median 10") and "2022-07 to 2023-06" in alert["baseline"]
+    assert alert["series"].endswith(f"2023-07={alert['series'].split('=')[-1]}")
+    assert alert["sources"] == "trade_flow_monthly: SYNTHETIC test"
+    assert alert["alert_id"] == calc_alert_id("monthly-partner-drop", alert["scope"], "2023-07")
+    again = json.loads(_run_month(synthetic_monthly_store, "2023-07").stdout)
+    assert [a["alert_id"] for a in again] == [alert["alert_id"]], "stable id, all reporters"
+
+
+def test_month_flags_nothing_before_the_break(synthetic_monthly_store: Path) -> None:
+    for month in ("2022-01", "2022-12", "2023-05", "2023-06"):
+        result = _run_month(synthetic_monthly_store, month)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == [], month
+
+
+def test_month_uses_no_later_data(synthetic_monthly_store: Path) -> None:
+    """A month after the break: the fall is now the baseline's last point, not a new break;
+    and the alert of 2023-07 is the same whether or not later months are loaded."""
+    with Store(synthetic_monthly_store).writing() as con:
+        con.execute("DELETE FROM trade_flow_monthly WHERE period > DATE '2023-07-01'")
+    cut = json.loads(_run_month(synthetic_monthly_store, "2023-07").stdout)
+    assert [a["alert_id"] for a in cut] == [
+        calc_alert_id("monthly-partner-drop", "CAN|CHN|hs6:282200", "2023-07")
+    ]
+
+
+def test_month_without_monthly_data_is_a_query_error(bundled_copy: Path, tmp_path: Path) -> None:
+    path = tmp_path / "chainwatch.duckdb"
+    shutil.copy(bundled_copy, path)
+    result = _run_month(path, "2023-07")
+    assert result.exit_code != 0 and isinstance(result.exception, QueryError)
+    assert str(result.exception) == "no monthly trade data loaded; see chainwatch ingest comtrade"
+    bad = _run_month(path, "2023-13")
+    assert isinstance(bad.exception, QueryError) and "YYYY-MM" in str(bad.exception)
+
+
+def test_annual_monitor_ignores_the_monthly_rule() -> None:
+    rules = load_rules()
+    assert "monthly-partner-drop" in {rule.rule_id for rule in rules}
+    assert SIGNALS["monthly_partner_drop"].table == "trade_flow_monthly"
+    assert {"monthly_partner_drop"} == MONTHLY_SIGNALS
+
+
+def test_monthly_alerts_read_the_comtrade_fixture(tmp_path: Path, bundled_copy: Path) -> None:
+    """The SYNTHETIC Comtrade fixture through ingest: two months, no baseline, no alert."""
+    path = tmp_path / "chainwatch.duckdb"
+    shutil.copy(bundled_copy, path)
+    store = Store(path)
+    fixture = FIXTURES / "comtrade" / "comtrade_final_CAN_202301-202302_H5_SYNTHETIC.csv"
+    ingest_file(store, "comtrade", fixture)
+    assert calc_monthly_alerts(store, date(2023, 2, 1), perspective="CAN") == []
+    with pytest.raises(QueryError, match="reported by USA"):
+        calc_monthly_alerts(store, date(2023, 2, 1), perspective="USA")

@@ -13,13 +13,15 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from chainwatch.api import builders, models
-from chainwatch.api.cache import ResultCache
-from chainwatch.api.documentation import table_responses
+from chainwatch.api.cache import ResultCache, entity_tag
+from chainwatch.api.documentation import feed_responses, table_responses
 from chainwatch.api.parameters import (
     PERSPECTIVE_PATTERN,
     BlocQuery,
@@ -28,9 +30,10 @@ from chainwatch.api.parameters import (
     Options,
     YearQuery,
 )
-from chainwatch.api.representation import Table, rows, send_table
+from chainwatch.api.representation import Rendered, Table, reply, rows, send_table
 from chainwatch.errors import QueryError
 from chainwatch.store import Store
+from chainwatch.store.app_state import AlertRecord, alert_scope
 from chainwatch.watch.alerts import ALERT_COLUMNS, Alert, alerts_frame
 from chainwatch.watch.backtest import (
     SCORED_SIGNALS,
@@ -40,8 +43,16 @@ from chainwatch.watch.backtest import (
     calc_volume_per_year,
     replay,
 )
+from chainwatch.watch.feed import render_feed
 from chainwatch.watch.inputs import DEFAULT_BLOC, WatchInputs, read_event_list, read_watch_inputs
 from chainwatch.watch.monitor import Monitor
+
+ATOM_MEDIA_TYPE = "application/atom+xml"
+
+
+class AtomResponse(Response):
+    media_type = ATOM_MEDIA_TYPE
+
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], dependencies=[Conditional])
 
@@ -230,3 +241,52 @@ async def backtest_scores(
 
     params = {"from_year": from_year, "to_year": to_year}
     return await send_table(request, options, "alerts/backtest", params, build, models.BacktestPage)
+
+
+def feed_records(alerts: list[Alert], year: int) -> list[AlertRecord]:
+    """Computed alerts as feed entries: updated at the end of their year (what they rest on
+    was known then), so the document, and its ETag, depend on the data only."""
+    updated = datetime(year, 12, 31, 23, 59, 59, tzinfo=UTC)
+    return [
+        AlertRecord(alert_id=alert.alert_id, rule_id=alert.rule_id, severity=alert.severity,
+                    scope=alert_scope(alert), first_year=alert.first_year, last_year=alert.year,
+                    sentence=alert.sentence, state=alert.state, updated_at=updated)
+        for alert in alerts
+    ]  # fmt: skip
+
+
+@router.get(
+    "/feed.atom", response_class=AtomResponse, responses=feed_responses(ATOM_MEDIA_TYPE, 404)
+)
+async def alerts_feed(
+    request: Request,
+    year: YearQuery = None,
+    perspective: OptionalPerspectiveQuery = None,
+    severity: SeverityQuery = None,
+    material: OptionalMaterialQuery = None,
+) -> Response:
+    """The alerts of a year (as `/alerts`, from the same cached monitor) as an Atom feed
+    (RFC 4287): one entry per alert, id `urn:chainwatch:alert:ALERT_ID`, the sentence as
+    summary, severity, rule and state as categories."""
+    store, cache = request.app.state.store, request.app.state.cache
+    bodies = request.app.state.bodies
+    params = {"year": year, "perspective": perspective, "material": material,
+              "severity": severity}  # fmt: skip
+
+    def render() -> Rendered:
+        chosen_year = year if year is not None else builders.latest_trade_year(store)
+        found, _ = year_alerts(cache, store, chosen_year, perspective, material, severity)
+        chosen = {key: value for key, value in params.items() if value is not None}
+        chosen["year"] = chosen_year
+        query = "&".join(f"{key}={value}" for key, value in sorted(chosen.items()))
+        text = render_feed(
+            feed_records(found, chosen_year),
+            title=f"chainwatch alerts {chosen_year} ({perspective or 'default perspectives'})",
+            feed_id=f"urn:chainwatch:feed:alerts?{query}",
+            generated=datetime(chosen_year, 12, 31, 23, 59, 59, tzinfo=UTC),
+        )
+        body = text.encode("utf-8")
+        return Rendered(body, ATOM_MEDIA_TYPE, entity_tag(body))
+
+    rendered = await run_in_threadpool(bodies.get, "alerts/feed.atom", params, render)
+    return reply(request, rendered)

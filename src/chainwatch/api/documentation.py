@@ -57,6 +57,20 @@ def table_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }  # fmt: skip
 
 
+def feed_responses(media_type: str, *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A feed endpoint: 200 as ``media_type`` (one document), 304, 422 and ``statuses``."""
+    return {
+        200: {
+            "description": "The Atom feed (RFC 4287): one entry per alert",
+            "content": {media_type: {"schema": {"type": "string"}}},
+            "headers": _VALIDATOR_HEADERS,
+        },
+        304: {"description": "Not modified: the If-None-Match ETag is current (empty body)",
+              "headers": _VALIDATOR_HEADERS},
+        **error_responses(422, *statuses),
+    }  # fmt: skip
+
+
 def install_openapi(app: FastAPI) -> None:
     """Generate the schema once, with errors as application/problem+json and optional query
     parameters without a ``null`` alternative (a query string has no null: leave it out)."""
@@ -82,8 +96,10 @@ def install_openapi(app: FastAPI) -> None:
 def _problem_media_type(operation: dict[str, Any]) -> None:
     for status, response in operation.get("responses", {}).items():
         content = response.get("content", {})
-        if status[0] in "45" and "application/json" in content:
-            content[PROBLEM_JSON] = content.pop("application/json")
+        if status[0] in "45" and content:
+            # errors are problem+json whatever the endpoint's own media type (e.g. Atom)
+            media = content.get("application/json") or next(iter(content.values()))
+            response["content"] = {PROBLEM_JSON: media}
 
 
 def _drop_null(parameter: dict[str, Any]) -> None:

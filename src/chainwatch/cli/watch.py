@@ -4,6 +4,8 @@ delivery of alerts (subscriptions, workflow states, Atom feed, signed webhooks).
 from __future__ import annotations
 
 import os
+import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +25,7 @@ from chainwatch.watch.delivery import RetryPolicy, deliver_pending
 from chainwatch.watch.feed import render_app_feed
 from chainwatch.watch.inputs import DEFAULT_BLOC, read_watch_inputs
 from chainwatch.watch.monitor import Monitor, calc_alerts
+from chainwatch.watch.monthly import calc_monthly_alerts
 from chainwatch.watch.rules import load_rules
 from chainwatch.watch.subscriptions import add_subscription, describe
 
@@ -66,20 +69,51 @@ def run(
     store: StoreOption = None,
     output_format: FormatOption = Format.table,
     out: OutOption = None,
+    month: Annotated[
+        str | None,
+        typer.Option(
+            "--month",
+            help="YYYY-MM: the monthly rules over the Comtrade monthly data "
+            "(--as: a reporter ISO3; default: every reporter)",
+        ),
+    ] = None,
 ) -> None:
     """Alerts of a year, each explained in one sentence, using only data known by its end."""
     ready = _ready(Store(store))
+    if month is not None:
+        if year is not None:
+            raise QueryError("give --year or --month, not both")
+        tested = _month(month)
+        found = calc_monthly_alerts(ready, tested, perspective, material,
+                                    load_rules(rules) if rules else None)  # fmt: skip
+        _emit_alerts(alerts_frame(found), month, perspective or "every reporter", output_format,
+                     out)  # fmt: skip
+        return
     chosen = year if year is not None else max(read_trade_years(ready))
     alerts = calc_alerts(ready, chosen, perspective, material,
                          load_rules(rules) if rules else None, bloc)  # fmt: skip
     frame = alerts_frame(alerts)
+    _emit_alerts(frame, str(chosen), perspective or "ALLIED, CAN, EU27, GBR, USA", output_format,
+                 out)  # fmt: skip
+
+
+def _emit_alerts(
+    frame: pd.DataFrame, when: str, who: str, output_format: Format, out: Path | None
+) -> None:
     if output_format is Format.table and out is None:
         shown = frame[["severity", "rule_id", "first_year", "sentence"]].rename(
             columns={"first_year": "since"})  # fmt: skip
-        who = perspective or "ALLIED, CAN, EU27, GBR, USA"
-        emit(shown, output_format, None, title=f"Alerts {chosen} for {who}: {len(frame)}")
+        emit(shown, output_format, None, title=f"Alerts {when} for {who}: {len(frame)}")
         return
-    emit(frame, output_format, out, title=f"Alerts {chosen}")
+    emit(frame, output_format, out, title=f"Alerts {when}")
+
+
+def _month(text: str) -> date:
+    """``YYYY-MM`` as the first day of that month (QueryError otherwise)."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise QueryError(f"--month {text!r}: use YYYY-MM, e.g. 2023-07")
+    return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 @watch_app.command("backtest")

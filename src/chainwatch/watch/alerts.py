@@ -125,8 +125,9 @@ def alerts_frame(alerts: Iterable[Alert]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ALERT_COLUMNS)
 
 
-def calc_alert_id(rule_id: str, scope: str, first_year: int) -> str:
-    """Stable id: the same rule, scope and first year of the run give the same id."""
+def calc_alert_id(rule_id: str, scope: str, first_year: int | str) -> str:
+    """Stable id: the same rule, scope and first year (or month, 'YYYY-MM') of the run give
+    the same id."""
     return hashlib.sha256(f"{rule_id}|{scope}|{first_year}".encode()).hexdigest()[:16]
 
 

@@ -117,6 +117,31 @@ def _drop(record: dict[str, Any], context: ExplainContext) -> Explanation:
     return Explanation("; ".join(parts) + ".", "change_vs_median", change, baseline)
 
 
+def _monthly_drop(record: dict[str, Any], context: ExplainContext) -> Explanation:
+    """A reporter's imports from one supplier in a month against the 12 months before."""
+    month = str(record["month"])
+    exporter = context.name(record.get("exporter_iso3"))
+    who = context.name(record.get("perspective"))
+    change = number(record["change_vs_median"])
+    window = str(record.get("baseline_window") or "the 12 months before")
+    baseline = (f"median {tonnes(number(record['baseline_quantity_t']))} a month over {window} "
+                f"(MAD {tonnes(number(record['baseline_mad_t']))}); z of the month-on-month log "
+                f"change {number(record['change_z']):.1f}")  # fmt: skip
+    below = "below" if change < 0 else "above"
+    head = (f"{_capital(_of(who))} imports of {_scope_text(record, context)} from {exporter} "
+            f"{'fell' if change < 0 else 'rose'} {pct(change)} {below} their 12-month median in "
+            f"{month} ({tonnes(number(record['quantity_t']))} against "
+            f"{tonnes(number(record['baseline_quantity_t']))}; "
+            f"{pct(number(record['previous_change']), signed=True)} on the previous month, "
+            f"{pct(number(record['yoy_change']), signed=True)} on the same month a year "
+            f"earlier)")  # fmt: skip
+    share = (
+        f"{exporter} supplied {pct(number(record['baseline_share']))} of {_of(who)} "
+        f"imports (12-month median, {usd(number(record['baseline_value_usd']))} a month)"
+    )
+    return Explanation(f"{head}; {share}.", "change_vs_median", change, baseline)
+
+
 def _dependence(record: dict[str, Any], context: ExplainContext) -> list[str]:
     """'Canada sourced 60 % of its imports there in 2022' for a supplier alert."""
     perspective = context.perspective
@@ -279,6 +304,7 @@ def _event(record: dict[str, Any], context: ExplainContext) -> Explanation:
 _BUILDERS: dict[str, Callable[[dict[str, Any], ExplainContext], Explanation]] = {
     "supplier_export_drop": _drop,
     "partner_export_drop": _drop,
+    "monthly_partner_drop": _monthly_drop,
     "import_concentration": _shift("HHI", "hhi"),
     "outside_bloc_share": _shift("outside-bloc share", "outside_share"),
     "new_dominant_supplier": _new_top,

@@ -143,7 +143,7 @@ def read_watch_inputs(
         price_series["material"] = price_series["series"].map(PRICE_MATERIALS)
         events = _read_events(con, scopes, year)
         bloc_members = metric_inputs.read_members(con, [bloc_of])[["iso3", "from_year", "to_year"]]
-        names = _read_names(con)
+        names = read_names(con)
         sources = _read_sources(con, year)
     return WatchInputs(
         last_year=max(years), perspectives=tuple(p.code for p in wanted), bloc_id=bloc_of.code,
@@ -234,7 +234,8 @@ def calc_event_materials(codes: str, text: str, scopes: pd.DataFrame, materials:
     return ";".join(sorted(found))
 
 
-def _read_names(con: Any) -> dict[str, str]:
+def read_names(con: Any) -> dict[str, str]:
+    """ISO3 or group code -> name; 'material:ID' -> the material's display name."""
     names = dict(con.execute("SELECT iso3, name FROM country").fetchall())
     names.update(con.execute("SELECT group_id, group_id FROM country_group").fetchall())
     names.update(

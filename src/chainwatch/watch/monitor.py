@@ -26,7 +26,7 @@ from chainwatch.watch.alerts import (
 )
 from chainwatch.watch.explain import ExplainContext, explain, related_events
 from chainwatch.watch.inputs import DEFAULT_BLOC, WatchInputs, read_watch_inputs
-from chainwatch.watch.rules import SIGNALS, RuleSpec, load_rules
+from chainwatch.watch.rules import MONTHLY_SIGNALS, SIGNALS, RuleSpec, load_rules
 from chainwatch.watch.signals import (
     calc_concentration_jumps,
     calc_import_structure,
@@ -58,7 +58,9 @@ class Monitor:
         states: StateStore | None = None,
     ) -> None:
         self.inputs = inputs
-        self.rules = tuple(rules) if rules is not None else load_rules()
+        chosen = tuple(rules) if rules is not None else load_rules()
+        # monthly rules run on monthly data (``watch run --month``), never year by year
+        self.rules = tuple(rule for rule in chosen if rule.signal not in MONTHLY_SIGNALS)
         known = {str(m) for frame, column in ((inputs.scopes, "material"),
                                               (inputs.production, "material"),
                                               (inputs.price_series, "material"))
@@ -84,7 +86,7 @@ class Monitor:
 
     def signals(self, year: int) -> dict[str, pd.DataFrame]:
         """Every signal of ``year`` (one frame per signal name), from data up to ``year``."""
-        return {name: self.signal(year, name) for name in SIGNALS}
+        return {name: self.signal(year, name) for name in SIGNALS if name not in MONTHLY_SIGNALS}
 
     def signal(self, year: int, name: str) -> pd.DataFrame:
         """One signal of ``year``, computed on first use from data up to ``year`` only."""

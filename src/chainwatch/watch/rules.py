@@ -76,6 +76,17 @@ _BREAK_FIELDS = {
 }  # fmt: skip
 
 
+_MONTHLY_FIELDS = {
+    **_BREAK_FIELDS,
+    "change_z": FieldSpec("robust z of the month-on-month log change against the 12 previous "
+                          "ones", -1e6, 1e6),
+    "yoy_change": FieldSpec("change against the same month a year earlier (-1 = fell to zero)",
+                            -1.0, 1e9),
+    "previous_change": FieldSpec("change against the previous month (-1 = fell to zero)",
+                                 -1.0, 1e9),
+}  # fmt: skip
+
+
 def _shift_fields(column: str) -> dict[str, FieldSpec]:
     return {
         column: _SHARE, f"{column}_previous": _SHARE, f"{column}_baseline": _SHARE,
@@ -93,6 +104,10 @@ SIGNALS: dict[str, SignalSpec] = {
         SignalSpec("partner_export_drop", "partner",
                    "a perspective's imports from one supplier (tonnes) against their history",
                    _BREAK_FIELDS, "trade_flow"),
+        SignalSpec("monthly_partner_drop", "partner",
+                   "a reporter's imports from one supplier in month M (tonnes) against the 12 "
+                   "months before (watch/monthly.py; `watch run --month` only)",
+                   _MONTHLY_FIELDS, "trade_flow_monthly"),
         SignalSpec("import_concentration", "perspective",
                    "a perspective's import-partner HHI against T-1 and its 5-year median",
                    _shift_fields("hhi"), "trade_flow"),
@@ -124,6 +139,9 @@ SIGNALS: dict[str, SignalSpec] = {
     )
 }  # fmt: skip
 """The signal catalogue: every rule names one of these."""
+
+MONTHLY_SIGNALS = frozenset({"monthly_partner_drop"})
+"""Signals evaluated month by month (``watch run --month``), never by the annual monitor."""
 
 OPERATORS = ("<=", ">=", "=")
 _CONDITION = re.compile(r"^\s*([a-z_0-9]+)\s*(<=|>=|=)\s*(\S.*?)\s*$")
