@@ -19,6 +19,7 @@ from chainwatch.api.documentation import (
 )
 from chainwatch.api.problems import PROBLEM_JSON, install_problem_handlers, problem
 from chainwatch.store import Store
+from chainwatch.store.app_state import AppState
 
 __all__ = ["PROBLEM_JSON", "create_app", "problem"]
 
@@ -46,6 +47,7 @@ def create_app(store_path: Path | str | None = None) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.store = store
+    app.state.app_state = AppState(None, store.path)  # texts of the partnership tracker
     app.state.cache = ResultCache(store)
     app.state.bodies = ResultCache(
         store, BODY_CACHE_ENTRIES, weigh=lambda rendered: len(rendered.body),

@@ -10,7 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from chainwatch import __version__
-from chainwatch.api import alert_routes, metric_routes, reference_routes, series_routes
+from chainwatch.api import (
+    alert_routes,
+    metric_routes,
+    partnership_routes,
+    reference_routes,
+    series_routes,
+)
 from chainwatch.api.documentation import error_responses
 from chainwatch.api.models import Health
 
@@ -29,3 +35,4 @@ router.include_router(reference_routes.router)
 router.include_router(metric_routes.router)
 router.include_router(series_routes.router)
 router.include_router(alert_routes.router)
+router.include_router(partnership_routes.router)

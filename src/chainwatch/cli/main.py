@@ -12,6 +12,7 @@ import typer
 
 from chainwatch import schema
 from chainwatch.cli.output import Format, console, emit, errors
+from chainwatch.cli.partnerships import partnerships_app, texts_app
 from chainwatch.cli.watch import watch_app
 from chainwatch.errors import InputError, QueryError, StoreError
 from chainwatch.ingest.pipeline import PARSERS, build_bundle, ingest_file
@@ -33,6 +34,8 @@ app.add_typer(bundle_app, name="bundle")
 groups_app = typer.Typer(help="Country groups (EU27, ALLIED, ... and your own).")
 app.add_typer(groups_app, name="groups")
 app.add_typer(watch_app, name="watch")
+app.add_typer(texts_app, name="texts")
+app.add_typer(partnerships_app, name="partnerships")
 
 StoreOption = Annotated[
     Path | None,

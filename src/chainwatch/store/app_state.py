@@ -247,6 +247,12 @@ class AppState:
         with Session(self.engine) as session, session.begin():
             yield session
 
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction on the app database, for the other modules of the store layer."""
+        with self._session() as session:
+            yield session
+
     # --- alerts ----------------------------------------------------------------------------
 
     def record_alerts(self, alerts: Iterable[Alert], actor: str = "monitor") -> list[AlertRecord]:
