@@ -36,7 +36,7 @@ POSTGRES_URL = os.environ.get(
     "CHAINWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ["sqlite", "postgresql"]
-APP_TABLES = {"alert", "alert_event", "subscription", "delivery"}
+APP_TABLES = {"alert", "alert_event", "subscription", "delivery", "partnership_text"}
 
 
 @contextmanager
@@ -201,7 +201,7 @@ def test_alembic_upgrades_an_empty_database(backend: str, tmp_path: Path) -> Non
             assert APP_TABLES | {"alembic_version"} <= set(inspect(engine).get_table_names())
             with engine.connect() as connection:
                 version = connection.execute(text("SELECT version_num FROM alembic_version"))
-                assert version.scalar_one() == "0001"
+                assert version.scalar_one() == "0002"
             downgrade(engine)
             assert not set(inspect(engine).get_table_names()) & APP_TABLES
             with AppState(url) as state:  # first use upgrades again

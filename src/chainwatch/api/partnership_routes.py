@@ -156,7 +156,7 @@ async def partnership_themes(request: Request, options: Options) -> Response:
 
 
 @router.get("/partnerships/{partnership_id}", response_model=PartnershipModel,
-            responses=error_responses(404))  # fmt: skip
+            responses=error_responses(404, 422))  # fmt: skip
 async def partnership(
     request: Request,
     partnership_id: Annotated[

@@ -13,6 +13,7 @@ import pandas as pd
 from fastapi import Request
 
 from chainwatch.api.alert_routes import Watch, backtest, year_alerts
+from chainwatch.api.partnership_routes import coverage_frame, stored_records
 from chainwatch.errors import QueryError
 from chainwatch.metrics.risk import calc_risk_table
 from chainwatch.metrics.series import (
@@ -21,7 +22,10 @@ from chainwatch.metrics.series import (
     calc_production_map,
 )
 from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
+from chainwatch.partnerships.model import Partnership
 from chainwatch.store import Store, queries
+from chainwatch.store.app_state import AppState
+from chainwatch.store.text_store import StoredText, read_text_ids, read_texts
 from chainwatch.watch.alerts import Alert
 from chainwatch.watch.backtest import BacktestReport
 
@@ -37,6 +41,7 @@ class PageData:
     def __init__(self, request: Request, bloc: str = DEFAULT_BLOC) -> None:
         self.store: Store = request.app.state.store
         self.cache: ResultCache = request.app.state.cache
+        self.app_state: AppState = request.app.state.app_state
         self.bloc = bloc
 
     def _cached(self, name: str, params: dict[str, Any], compute: Callable[[], T]) -> T:
@@ -115,3 +120,27 @@ class PageData:
     def backtest(self) -> BacktestReport:
         """The default backtest (2000-2024), as /api/v1/alerts/backtest."""
         return backtest(self.cache, self.store)
+
+    def text_ids(self) -> tuple[str, ...]:
+        """The ids of the partnership texts added: the version of the tracker's records."""
+        return read_text_ids(self.app_state)
+
+    def texts(self) -> list[StoredText]:
+        """The partnership texts added, oldest first (raw content included)."""
+        return read_texts(self.app_state)
+
+    def partnerships(self) -> list[Partnership]:
+        """The records merged over the texts added, as /api/v1/partnerships (the extraction
+        caches them by the set of text ids)."""
+        return stored_records(self.app_state)
+
+    def partnership_coverage(self, perspective: str, year: int, top: int) -> pd.DataFrame:
+        """The perspective's ``top`` most exposed materials and the partnerships covering
+        each, as /api/v1/partnerships/coverage (cached per set of texts)."""
+        params = {"texts": self.text_ids(), "perspective": perspective, "year": year,
+                  "top": top, "bloc": self.bloc}  # fmt: skip
+        return self._cached(
+            "partnership_coverage", params,
+            lambda: coverage_frame(self.cache, self.store, self.app_state, perspective, year,
+                                   top, self.bloc)[0],
+        )  # fmt: skip

@@ -1,9 +1,10 @@
 """Page routes: parse the query, build the page context (ui.views), render or download.
 
 Overview ``/``, Materials ``/materials``, Material ``/material/{material}``, Countries
-``/countries``, Country ``/country/{iso3}``, Alerts ``/alerts``, Sources ``/sources``; every
-table has a CSV download beside its page (``/risk.csv``, ``/material/{material}/imports.csv``,
-...).
+``/countries``, Country ``/country/{iso3}``, Alerts ``/alerts``, Partnerships ``/partnerships``,
+Partnership ``/partnerships/{id}``, Sources ``/sources``; every table has a CSV download beside
+its page (``/risk.csv``, ``/material/{material}/imports.csv``, ...) or in the JSON API
+(``/api/v1/partnerships?format=csv``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ from chainwatch.ui.views.alerts import AlertsRequest, alerts_context, alerts_tab
 from chainwatch.ui.views.country import country_context
 from chainwatch.ui.views.material import MaterialRequest, material_context
 from chainwatch.ui.views.overview import overview_context
+from chainwatch.ui.views.partnerships import (
+    PartnershipsRequest,
+    check_filters,
+    commitments_table,
+    partnership_context,
+    partnerships_context,
+)
 from chainwatch.watch.rules import SEVERITIES
 
 router = APIRouter(include_in_schema=False)
@@ -252,6 +260,45 @@ def backtest_years_csv(request: Request) -> Response:
     """The backtest's alert volumes per year: new, critical, scored, false alarms, by signal."""
     report = PageData(request).backtest()
     return csv_response(report.per_year, f"backtest-years-{report.year_from}-{report.year_to}.csv")
+
+
+@router.get("/partnerships")
+def partnerships(
+    request: Request,
+    perspective: str = DEFAULT_PERSPECTIVE,
+    year: int | None = None,
+    theme: str = "",
+    party: str = "",
+) -> HTMLResponse:
+    """Every partnership read from the texts added (filters: theme, party) and the coverage of
+    the perspective's most exposed materials in the year (default: the default risk year)."""
+
+    def build() -> dict[str, Any]:
+        setup = PageSetup(request, perspective, year)
+        chosen_theme, chosen_party = check_filters(theme, party)
+        wanted = PartnershipsRequest(setup.perspective, setup.year, chosen_theme, chosen_party)
+        keep = {"year": year, "theme": chosen_theme, "party": chosen_party}
+        return {**setup.context(keep), **partnerships_context(setup.data, wanted)}
+
+    return _page(request, "partnerships.html", build)
+
+
+@router.get("/partnerships/{partnership_id}")
+def partnership(
+    request: Request, partnership_id: str, perspective: str = DEFAULT_PERSPECTIVE
+) -> HTMLResponse:
+    def build() -> dict[str, Any]:
+        setup = PageSetup(request, perspective)
+        return {**setup.context(), **partnership_context(setup.data, partnership_id)}
+
+    return _page(request, "partnership.html", build)
+
+
+@router.get("/partnerships/{partnership_id}/commitments.csv")
+def partnership_commitments_csv(request: Request, partnership_id: str) -> Response:
+    """A record's commitments: modality, kinds, actors, themes, materials, sentence, source."""
+    frame = commitments_table(PageData(request), partnership_id)
+    return csv_response(frame, f"commitments-{partnership_id}.csv")
 
 
 @router.get("/sources")
