@@ -64,7 +64,9 @@ def test_themes_and_texts(client: ApiClient) -> None:
         row["theme"] for row in themes["items"]}  # fmt: skip
     texts = client.get(f"{API}/texts").json()
     assert sorted(t["name"] for t in texts["items"]) == [
-        "eu_canada_digital_partnership.txt", "eu_canada_industrial_policy_dialogue.txt"]  # fmt: skip
+        "eu_canada_digital_partnership.txt",
+        "eu_canada_industrial_policy_dialogue.txt",
+    ]
 
 
 def test_records_follow_the_texts(client: ApiClient, app: FastAPI) -> None:

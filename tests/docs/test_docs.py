@@ -26,3 +26,15 @@ def test_every_adr_has_status_and_decision() -> None:
     for adr in sorted((DOCS / "adr").glob("*.md")):
         text = adr.read_text(encoding="utf-8")
         assert "Status:" in text and "## Decision" in text, adr.name
+
+
+def test_partnership_taxonomy_and_head_words_are_documented() -> None:
+    from chainwatch.partnerships.gazetteer import load_gazetteer
+    from chainwatch.partnerships.model import ACTION_KINDS
+
+    page = (DOCS / "partnerships.md").read_text(encoding="utf-8")
+    gazetteer = load_gazetteer()
+    missing = [t.id for t in gazetteer.taxonomy if t.id not in page]
+    missing += [head for _, head, _ in gazetteer.instruments if head not in page]
+    missing += [kind for kind in ACTION_KINDS if kind not in page]
+    assert not missing, f"missing from docs/partnerships.md: {missing}"

@@ -19,7 +19,9 @@ from chainwatch.ingest.pipeline import PARSERS, build_bundle, ingest_file
 from chainwatch.ingest.reference_lists import parse_user_group
 from chainwatch.metrics.risk import calc_risk_table
 from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
+from chainwatch.partnerships.service import add_text_files, read_partnerships
 from chainwatch.store import Store
+from chainwatch.store.app_state import AppState
 from chainwatch.store.bundle import bundle_directory, load_bundle
 from chainwatch.store.load import load_parsed
 from chainwatch.store.queries import default_risk_year, read_groups, read_sources
@@ -181,9 +183,15 @@ def start(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="report only")] = False,
+    texts: Annotated[
+        list[Path] | None,
+        typer.Option("--texts", help="press texts (files or folders) to add to the tracker"),
+    ] = None,
 ) -> None:
     """The main job: build the store if needed, print a first report, serve the dashboard."""
     ready = _ready(Store(store))
+    if texts:
+        _add_start_texts(ready, texts)
     chosen = year or default_risk_year(ready)
     console.print(f"chainwatch: store {ready.path}")
     table = calc_risk_table(ready, perspective, chosen, DEFAULT_BLOC)
@@ -250,6 +258,23 @@ def bundle_build(
     counts = build_bundle(data, target, progress=lambda step: console.print(f"  {step} ..."))
     for table, rows in counts.items():
         console.print(f"{table}: {rows:,}")
+
+
+def _add_start_texts(store: Store, paths: list[Path]) -> None:
+    """Add the texts given to ``start`` (a folder: its .txt, .htm and .html files)."""
+    files = [
+        found
+        for path in paths
+        for found in (
+            sorted(p for p in path.iterdir() if p.suffix.lower() in (".txt", ".htm", ".html"))
+            if path.is_dir() else [path]
+        )
+    ]  # fmt: skip
+    with AppState(None, store.path) as state:
+        add_text_files(state, files, actor="start")
+        records = read_partnerships(state)
+    console.print(f"Partnership tracker: {len(files)} text(s) given, {len(records)} "
+                  "partnership record(s); `chainwatch partnerships` lists them.")  # fmt: skip
 
 
 def _ready(store: Store) -> Store:
