@@ -89,11 +89,12 @@ _COMMENTARY = re.compile(
 _STATUS_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("signed", re.compile(r"\b(signed|signing|signé|signée)\b", re.IGNORECASE)),
     ("concluded", re.compile(r"\b(concluded|conclu|conclue)\b", re.IGNORECASE)),
+    ("planned", re.compile(r"\b(will (?:establish|launch|create|set up|sign)|"
+                           r"(?-i:plan(?:s|ned)? to)|propos\w+|announced (?:its|their) "
+                           r"intention)\b", re.IGNORECASE)),
     ("launched", re.compile(r"\b(launch(?:ed|es)?|established|set up|created|inaugurated|"
                             r"lancé|lancée|établi|créé)\b", re.IGNORECASE)),
     ("agreed", re.compile(r"\b(agreed|adopted|endorsed|convenu|adopté)\b", re.IGNORECASE)),
-    ("planned", re.compile(r"\b(will (?:establish|launch|create|set up|sign)|plan(?:s|ned)? to|"
-                           r"propos\w+|announced (?:its|their) intention)\b", re.IGNORECASE)),
 )  # fmt: skip
 _EVENT_WORDS = re.compile(
     r"\b(met|meeting|meet|summit|signed|concluded|launched|convene|held|signé|conclu|lancé|"

@@ -191,6 +191,16 @@ _STOP_NAME_WORDS = frozenset(
         "with",
     ]
 )
+_INDEFINITE_BEFORE = re.compile(r"\b(?:a|an|new|joint)\s$", re.IGNORECASE)
+_TOPIC_AFTER = re.compile(
+    r"^\s(?P<topic>(?:on|for)\s[^,.;:()\u201d\"]+?)(?=[,.;:()\u201d\"]|\s(?:on|in|at|by|with|to|"
+    r"that|which|and|will|was|is|between)\s|$)"
+)
+#: Month and day names end a name: "... Collaboration in January".
+_CALENDAR = (
+    "January|February|March|April|May|June|July|August|September|October|November|December|"
+    "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+)
 _DASH = r"\-\u2010-\u2014"  # for character classes: hyphen and the Unicode dashes
 
 
@@ -239,8 +249,11 @@ def _heads() -> _Heads:
     english = [head for _, head, language in gazetteer.instruments if language == "en"]
     french = [head for _, head, language in gazetteer.instruments if language == "fr"]
     types = {head.casefold(): kind for kind, head, _ in gazetteer.instruments}
-    cap = r"(?:[A-Z\u00c0-\u00dd][\w\u2019'.&]*(?:[" + _DASH + r"/][A-Z]?[\w\u2019'.]+)*)"
-    link = r"(?:\s(?:and|of|on|for|the|&|in)\s|\s)"
+    cap = (
+        r"(?:(?!(?:" + _CALENDAR + r")\b)[A-Z\u00c0-\u00dd][\w\u2019'.&]*"
+        r"(?:[" + _DASH + r"/][A-Z]?[\w\u2019'.]+)*)"
+    )
+    link = r"(?:\s(?:and|of|on|for|the|&)\s|\s)"
     head = rf"(?P<head>{_alternation(english)})"
     tail = rf"(?:\s(?:of|on|for)\s(?:the\s)?{cap}(?:{link}{cap})*)?"
     english_re = re.compile(rf"(?P<name>(?:{cap}{link})*?{head}{tail})(?![\w])")
@@ -321,6 +334,13 @@ def find_instruments(sentence: str, matches: list[Match], language: str = "en") 
         head = re.search(rf"({_alternation(list(heads.types))})$", name, re.IGNORECASE)
         kind = _type_of(head.group(1) if head else match.group("head"), heads)
         generic = not name or name.casefold() == (head.group(1).casefold() if head else "")
+        if generic and name and _INDEFINITE_BEFORE.search(sentence[:start]):
+            # "a Memorandum of Cooperation on semiconductors": a new instrument, named by topic
+            topic = _TOPIC_AFTER.match(sentence[end:])
+            if topic:
+                name = f"{name} {topic.group('topic')}"
+                end += topic.end()
+                generic = False
         after = _ACRONYM_AFTER.match(sentence[end:])
         aliases = (after.group("acronym"),) if after and not generic else ()
         add(InstrumentMention(name, kind, start, end, anaphor=generic, aliases=aliases))
