@@ -336,10 +336,10 @@ def find_instruments(sentence: str, matches: list[Match], language: str = "en") 
         generic = not name or name.casefold() == (head.group(1).casefold() if head else "")
         if generic and name and _INDEFINITE_BEFORE.search(sentence[:start]):
             # "a Memorandum of Cooperation on semiconductors": a new instrument, named by topic
-            topic = _TOPIC_AFTER.match(sentence[end:])
-            if topic:
-                name = f"{name} {topic.group('topic')}"
-                end += topic.end()
+            named_topic = _TOPIC_AFTER.match(sentence[end:])
+            if named_topic:
+                name = f"{name} {named_topic.group('topic')}"
+                end += named_topic.end()
                 generic = False
         after = _ACRONYM_AFTER.match(sentence[end:])
         aliases = (after.group("acronym"),) if after and not generic else ()
