@@ -66,3 +66,53 @@ def risk_table(
 ) -> pd.DataFrame:
     """All materials ranked by supply risk for a perspective, with the criteria that flag them."""
     return calc_risk_table(open_store(store), perspective, year, bloc)
+
+
+def add_texts(paths: Sequence[Path | str], store: Path | str | None = None) -> pd.DataFrame:
+    """Add press texts to the partnership tracker (all or none); one row per text."""
+    from chainwatch.partnerships.service import add_text_files
+    from chainwatch.store.app_state import AppState
+
+    with AppState(None, open_store(store).path) as state:
+        added = add_text_files(state, [Path(p) for p in paths], actor="python")
+    return pd.DataFrame(
+        [{"id": a.text.id, "name": a.text.name, "added": a.text.added_now,
+          "instruments": "; ".join(a.instruments)} for a in added]
+    )  # fmt: skip
+
+
+def partnership_records(
+    theme: str | None = None,
+    party: str | None = None,
+    material: str | None = None,
+    store: Path | str | None = None,
+) -> pd.DataFrame:
+    """The partnership records read from the texts added so far, one row each."""
+    from chainwatch.partnerships.service import (
+        filter_partnerships,
+        partnerships_frame,
+        read_partnerships,
+    )
+    from chainwatch.store.app_state import AppState
+
+    with AppState(None, open_store(store).path) as state:
+        records = read_partnerships(state)
+    return partnerships_frame(filter_partnerships(records, theme, party, material=material))
+
+
+def partnership_coverage(
+    perspective: str,
+    year: int | None = None,
+    top: int = 15,
+    store: Path | str | None = None,
+) -> pd.DataFrame:
+    """The perspective's most exposed materials and the partnerships covering each."""
+    from chainwatch.partnerships.service import calc_partnership_coverage, read_partnerships
+    from chainwatch.store.app_state import AppState
+    from chainwatch.store.queries import default_risk_year
+
+    ready = open_store(store)
+    with AppState(None, ready.path) as state:
+        records = read_partnerships(state)
+    chosen = year if year is not None else default_risk_year(ready)
+    return calc_partnership_coverage(ready, records, perspective, chosen, top)

@@ -126,3 +126,13 @@ def test_coverage_on_the_bundled_store(state: AppState) -> None:
     assert len(frame) == 15
     assert list(frame["rank"]) == list(range(1, 16))
     assert {"theme", "none"} <= set(frame["coverage"])
+
+
+def test_python_api(tmp_path: Path) -> None:
+    import chainwatch
+
+    store = tmp_path / "chainwatch.duckdb"
+    added = chainwatch.add_texts(FILES, store=store)
+    assert list(added["added"]) == [True, True]
+    frame = chainwatch.partnership_records(party="EU27", store=store)
+    assert len(frame) == 5 and set(frame["instrument"]) == {"partnership", "dialogue"}

@@ -48,9 +48,12 @@ def same_instrument(first: Partnership, second: Partnership) -> bool:
 def merge_two(first: Partnership, second: Partnership) -> Partnership:
     """One record from two of the same instrument: the most specific name, the most advanced
     status, every party, theme, commitment, amount, date and source."""
-    name = max(
-        (first.name, second.name), key=lambda n: (len(ids(find_matches(n), "party")), len(n))
-    )
+    # the name that names more parties wins, then an English name, then the earlier text's
+    ranks = [
+        (len(ids(find_matches(record.name), "party")), record.languages[:1] == ("en",))
+        for record in (first, second)
+    ]
+    name = second.name if ranks[1] > ranks[0] else first.name
     aliases = _unique(n for n in (*first.aliases, first.name, *second.aliases, second.name)
                       if n != name)  # fmt: skip
     status = min((first.status, second.status), key=status_rank)

@@ -16,7 +16,7 @@ from chainwatch.api.parameters import PERSPECTIVE_PATTERN
 from chainwatch.api.partnership_routes import DEFAULT_TOP
 from chainwatch.errors import QueryError
 from chainwatch.partnerships.gazetteer import load_gazetteer, party_name
-from chainwatch.partnerships.model import Amount, DateMention, Partnership
+from chainwatch.partnerships.model import Amount, Commitment, DateMention, Partnership
 from chainwatch.partnerships.service import (
     commitments_frame,
     filter_partnerships,
@@ -152,6 +152,7 @@ def partnership_context(data: PageData, partnership_id: str) -> dict[str, Any]:
     record = find_partnership(every, partnership_id)
     document = record_document(record)
     labels: dict[str, str] = document["theme_labels"]
+    linked: dict[str, list[str]] = document["linked_materials"]
     names = material_names(data.materials())
     by_id = {other.id: other for other in every}
     texts = [text for text in data.texts() if text.name in record.sources]
@@ -161,40 +162,17 @@ def partnership_context(data: PageData, partnership_id: str) -> dict[str, Any]:
         "parties": _parties(data, record.parties),
         "themes": [{"id": t, "label": labels.get(t, t)} for t in record.themes],
         "materials_named": [_material(m, names) for m in record.materials],
-        "materials_by_theme": _materials_by_theme(
-            record, document["linked_materials"], names, labels
-        ),  # fmt: skip
+        "materials_by_theme": _materials_by_theme(record, linked, names, labels),
         "dates": [{"event": d.event, **_date(d.date), "source": d.source} for d in record.dates],
         "amounts": [_amount(amount) for amount in record.amounts],
         "placeholders": list(record.placeholders),
-        "commitments": [
-            {
-                "modality": c.modality,
-                "kinds": list(c.kinds),
-                "actors": [party_name(a) for a in c.actors],
-                "themes": [labels.get(t, t) for t in c.themes],
-                "materials": [_material(m, names) for m in c.materials],
-                "amounts": [_amount(a) for a in c.amounts],
-                "target_dates": [_date(d) for d in c.target_dates],
-                "sentence": c.sentence,
-                "source": c.source,
-            }
-            for c in record.commitments
-        ],  # fmt: skip
+        "commitments": [_commitment(c, labels, names) for c in record.commitments],
         "related": [
             {"id": rid, "name": by_id[rid].name if rid in by_id else rid, "known": rid in by_id}
             for rid in record.related
         ],
         "evidence": _evidence(record, texts),
-        "sources": [
-            {
-                "name": t.name,
-                "title": t.title,
-                "language": t.language,
-                "added_at": t.added_at.strftime("%Y-%m-%d"),
-            }
-            for t in texts
-        ],  # fmt: skip
+        "sources": [_text(text) for text in texts],
         "unknown_sources": sorted(set(record.sources) - {t.name for t in texts}),
         "json_url": f"{API}/{record.id}",
     }
@@ -203,6 +181,31 @@ def partnership_context(data: PageData, partnership_id: str) -> dict[str, Any]:
 def commitments_table(data: PageData, partnership_id: str) -> pd.DataFrame:
     """A record's commitments, one row each, for the CSV download."""
     return commitments_frame(find_partnership(data.partnerships(), partnership_id))
+
+
+def _commitment(
+    commitment: Commitment, labels: dict[str, str], names: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "modality": commitment.modality,
+        "kinds": list(commitment.kinds),
+        "actors": [party_name(actor) for actor in commitment.actors],
+        "themes": [labels.get(theme, theme) for theme in commitment.themes],
+        "materials": [_material(material, names) for material in commitment.materials],
+        "amounts": [_amount(amount) for amount in commitment.amounts],
+        "target_dates": [_date(date) for date in commitment.target_dates],
+        "sentence": commitment.sentence,
+        "source": commitment.source,
+    }
+
+
+def _text(text: StoredText) -> dict[str, str]:
+    return {
+        "name": text.name,
+        "title": text.title,
+        "language": text.language,
+        "added_at": text.added_at.strftime("%Y-%m-%d"),
+    }
 
 
 def _parties(data: PageData, parties: Iterable[str]) -> list[dict[str, Any]]:
