@@ -179,7 +179,8 @@ def test_openapi_documents_every_status(client: ApiClient) -> None:
             "/health", "/perspectives", "/groups", "/materials", "/products", "/countries",
             "/countries/{iso3}", "/sources", "/metrics", "/risk", "/series/imports",
             "/series/production", "/series/concentration", "/alerts", "/alerts/backtest",
-            "/alerts/feed.atom",
+            "/alerts/feed.atom", "/partnerships", "/partnerships/{partnership_id}",
+            "/partnerships/coverage", "/partnerships/themes", "/texts",
         )
     }  # fmt: skip
     for path, operation in operations.items():

@@ -37,10 +37,14 @@ def test_list_with_filters_and_csv(client: ApiClient) -> None:
 
 
 def test_one_record_and_unknown_ids(client: ApiClient) -> None:
-    body = client.get(f"{API}/partnerships/can-eu27-dialogue-industrial-policy").json()
+    page = client.get(f"{API}/partnerships/can-eu27-dialogue-industrial-policy").json()
+    body = page["partnership"]
     assert body["name"] == "Industrial Policy Dialogue"
     assert body["sources"] == ["eu_canada_industrial_policy_dialogue.txt"]
     assert body["theme_labels"]["critical_minerals"] == "Critical minerals"
+    assert page["total"] == 2 and page["items"] == body["commitments"]
+    csv = client.get(f"{API}/partnerships/can-eu27-dialogue-industrial-policy?format=csv")
+    assert csv.text.splitlines()[0].startswith("modality,kinds,actors")
     missing = client.get(f"{API}/partnerships/no-such-id")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"

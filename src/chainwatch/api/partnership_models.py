@@ -80,6 +80,13 @@ class PartnershipPage(Page[PartnershipModel]):
     method: str = Field(description="where the extraction rules are documented")
 
 
+class PartnershipDetail(Page[CommitmentModel]):
+    """One record: items are its commitments; the record itself is in ``partnership``."""
+
+    partnership: PartnershipModel
+    method: str
+
+
 class CoverageRow(BaseModel):
     rank: int
     material: str

@@ -9,11 +9,10 @@ from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from chainwatch.api.cache import ResultCache
-from chainwatch.api.documentation import error_responses, table_responses
+from chainwatch.api.documentation import table_responses
 from chainwatch.api.parameters import (
     PERSPECTIVE_PATTERN,
     BlocQuery,
@@ -27,6 +26,7 @@ from chainwatch.api.partnership_models import (
     CoveragePage,
     CoverageRow,
     Instrument,
+    PartnershipDetail,
     PartnershipModel,
     PartnershipPage,
     TextPage,
@@ -40,6 +40,7 @@ from chainwatch.metrics.service import DEFAULT_BLOC
 from chainwatch.partnerships.model import Partnership
 from chainwatch.partnerships.service import (
     calc_partnership_coverage,
+    commitments_frame,
     extract_stored,
     filter_partnerships,
     find_partnership,
@@ -155,23 +156,29 @@ async def partnership_themes(request: Request, options: Options) -> Response:
     return await send_table(request, options, "partnerships/themes", {}, build, ThemePage)
 
 
-@router.get("/partnerships/{partnership_id}", response_model=PartnershipModel,
-            responses=error_responses(404, 422))  # fmt: skip
+@router.get("/partnerships/{partnership_id}", response_model=PartnershipDetail,
+            responses=table_responses(404))  # fmt: skip
 async def partnership(
     request: Request,
+    options: Options,
     partnership_id: Annotated[
         str, Path(pattern=r"^[a-z0-9-]{1,200}$", description="id from /partnerships")
     ],
-) -> JSONResponse:
-    """One record with every commitment sentence, amount, date, placeholder and source."""
+) -> Response:
+    """One record with every commitment sentence, amount, date, placeholder and source: the
+    items are its commitments (CSV: one row per commitment), the record is `partnership`."""
     state = app_state(request)
+    texts = await run_in_threadpool(read_text_ids, state)
 
-    def build() -> dict[str, Any]:
+    def build() -> Table:
         record = find_partnership(stored_records(state), partnership_id)
-        return PartnershipModel.model_validate(record_document(record)).model_dump(mode="json")
+        document = PartnershipModel.model_validate(record_document(record))
+        return Table(document.commitments, extra={"partnership": document, "method": METHOD},
+                     csv=commitments_frame(record))  # fmt: skip
 
-    body = await run_in_threadpool(build)
-    return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+    params = {"texts": texts, "id": partnership_id}
+    return await send_table(request, options, "partnerships/id", params, build,
+                            PartnershipDetail)  # fmt: skip
 
 
 @router.get("/texts", response_model=TextPage, responses=table_responses())

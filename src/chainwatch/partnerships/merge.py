@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import lru_cache
 
 from chainwatch.partnerships.extract import status_rank
 from chainwatch.partnerships.mentions import core_name
@@ -22,6 +23,16 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
+@lru_cache(maxsize=65536)
+def _core(name: str) -> str:
+    return core_name(name)
+
+
+@lru_cache(maxsize=65536)
+def _parties_named(name: str) -> int:
+    return len(ids(find_matches(name), "party"))
+
+
 def same_instrument(first: Partnership, second: Partnership) -> bool:
     """Whether two records name the same instrument (see the module docstring)."""
     if first.instrument != second.instrument:
@@ -31,9 +42,7 @@ def same_instrument(first: Partnership, second: Partnership) -> bool:
         return False  # "Digital Partnership" of Canada and Japan is not that of Canada and the EU
     if not parties[0] & parties[1] and parties[0] and parties[1]:
         return False
-    cores = [
-        {core_name(name) for name in (record.name, *record.aliases)} for record in (first, second)
-    ]
+    cores = [{_core(name) for name in (record.name, *record.aliases)} for record in (first, second)]
     if cores[0] & cores[1] - {""}:
         return True
     for one in cores[0] - {""}:
@@ -50,8 +59,7 @@ def merge_two(first: Partnership, second: Partnership) -> Partnership:
     status, every party, theme, commitment, amount, date and source."""
     # the name that names more parties wins, then an English name, then the earlier text's
     ranks = [
-        (len(ids(find_matches(record.name), "party")), record.languages[:1] == ("en",))
-        for record in (first, second)
+        (_parties_named(record.name), record.languages[:1] == ("en",)) for record in (first, second)
     ]
     name = second.name if ranks[1] > ranks[0] else first.name
     aliases = _unique(n for n in (*first.aliases, first.name, *second.aliases, second.name)
