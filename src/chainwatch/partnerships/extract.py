@@ -28,7 +28,6 @@ from chainwatch.partnerships.model import (
     Amount,
     Commitment,
     DatedEvent,
-    DateMention,
     Partnership,
     TextResult,
 )
@@ -385,4 +384,4 @@ def status_rank(status: str) -> int:
     return STATUSES.index(status) if status in STATUSES else len(STATUSES)
 
 
-__all__ = ["DateMention", "extract_from_text", "partnership_id", "status_rank"]
+__all__ = ["extract_from_text", "partnership_id", "status_rank"]
