@@ -12,14 +12,18 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 
 from chainwatch.api.app import create_app
+from chainwatch.partnerships.service import add_text_files
 from chainwatch.store import Store
+from chainwatch.store.app_state import AppState
 from chainwatch.store.bundle import load_bundle
+from chainwatch.store.text_store import NewText, delete_text, read_texts, write_texts
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, NO_CHROMIUM, PHONE, Visit
 
 
@@ -29,6 +33,36 @@ def browser_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     store = Store(tmp_path_factory.mktemp("browser") / "chainwatch.duckdb")
     load_bundle(store)
     return store
+
+
+EXAMPLE_TEXTS = Path(__file__).resolve().parents[2] / "examples" / "partnership_texts"
+"""The two example press texts (EU–Canada Digital Partnership, Industrial Policy Dialogue)."""
+
+
+@pytest.fixture
+def partnership_texts(browser_store: Store) -> Iterator[Path]:
+    """The example press texts added to the app database of the served store (the server
+    opens ``AppState(None, store path)`` too), removed again afterwards; the store's path."""
+    with AppState(None, browser_store.path) as state:
+        added = add_text_files(state, sorted(EXAMPLE_TEXTS.glob("*.txt")), actor="browser-test")
+    yield browser_store.path
+    with AppState(None, browser_store.path) as state:
+        for item in added:
+            if item.text.added_now:
+                delete_text(state, item.text.id)
+
+
+@pytest.fixture
+def no_partnership_texts(browser_store: Store) -> Iterator[None]:
+    """No text in the served store's app database while the test runs (any there put back)."""
+    with AppState(None, browser_store.path) as state:
+        kept = read_texts(state)
+        for text in kept:
+            delete_text(state, text.id)
+    yield
+    with AppState(None, browser_store.path) as state:
+        write_texts(state, [NewText(t.id, t.name, t.language, t.title, t.content) for t in kept],
+                    actor="browser-test")  # fmt: skip
 
 
 def _free_port() -> int:
