@@ -17,6 +17,8 @@ from importlib import resources
 
 #: Material ids that are everyday English words in announcements ("lead the work").
 AMBIGUOUS_MATERIALS = frozenset({"lead"})
+#: Party ids that are neither ISO3 codes nor country groups of the store: organisations.
+ORGANISATIONS = {"IEA": "International Energy Agency", "WTO": "World Trade Organization"}
 #: Country names that are also common words or regions in these texts.
 AMBIGUOUS_COUNTRY_NAMES = frozenset({"Jersey", "Georgia", "Chad", "Guinea", "Niger", "Turkey"})
 
@@ -122,7 +124,8 @@ def load_gazetteer() -> Gazetteer:
     )
     names = {row["ISO3166-1-Alpha-3"]: _plain_name(row["CLDR display name"] or row[
         "official_name_en"]) for row in _rows("country-codes.csv")}  # fmt: skip
-    names.update({"EU27": "European Union", "G7": "G7", "NATO": "NATO", "OECD": "OECD"})
+    names.update({"EU27": "European Union", "G7": "G7", "NATO": "NATO", "OECD": "OECD",
+                  "FIVE_EYES": "Five Eyes", **ORGANISATIONS})  # fmt: skip
     return Gazetteer(
         parties=tuple(dict.fromkeys(parties)),
         themes=tuple(dict.fromkeys(themes)),
