@@ -25,6 +25,8 @@ CASES = [
      "task force on critical raw materials", "working group", "planned", ("FRA", "ITA")),
     ("Germany and Canada signed a Joint Declaration of Intent on hydrogen in August 2022.",
      "Declaration of Intent on hydrogen", "agreement", "signed", ("CAN", "DEU")),
+    ("The EU and Chile concluded negotiations on an Advanced Framework Agreement.",
+     "Advanced Framework Agreement", "agreement", "concluded", ("CHL", "EU27")),
     ("United States and Japan Sign Critical Minerals Agreement",
      "Critical Minerals Agreement", "agreement", "referenced", ("JPN", "USA")),
 ]  # fmt: skip
@@ -57,3 +59,24 @@ def test_summits_and_bodies_are_not_instruments_of_their_own() -> None:
     )
     (record,) = extract_partnerships([("t.txt", text)])
     assert record.name == "EU-Canada Digital Partnership"
+
+
+def test_list_items_take_the_cue_of_the_sentence_that_introduces_them() -> None:
+    text = (
+        "Canada and Germany launched the Canada-Germany Hydrogen Alliance.\n"
+        "Under the Alliance, the two countries will:\n"
+        "- share information on hydrogen certification;\n"
+        "\u2022 launch a joint funding window of \u20ac300 million.\n"
+        "The weather was fine."
+    )
+    (record,) = extract_partnerships([("t.txt", text)])
+    listed = [c for c in record.commitments if "will:" in c.sentence]
+    assert [(c.modality, c.kinds, c.actors) for c in listed] == [
+        ("firm", ("exchange information",), ("CAN", "DEU")),
+        ("firm", ("establish", "fund"), ("CAN", "DEU")),
+    ]
+    assert listed[1].sentence == (
+        "Under the Alliance, the two countries will: launch a joint funding window of "
+        "\u20ac300 million."
+    )
+    assert [(a.value, a.currency) for a in listed[1].amounts] == [(300e6, "EUR")]

@@ -95,6 +95,10 @@ _STATUS_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                             r"lancé|lancée|établi|créé)\b", re.IGNORECASE)),
     ("agreed", re.compile(r"\b(agreed|adopted|endorsed|convenu|adopté)\b", re.IGNORECASE)),
 )  # fmt: skip
+#: A list item: "- share information ...", "• launch ...", "1. establish ...", "(a) fund ...".
+_LIST_ITEM = re.compile(
+    r"^\s*(?:[-\u2022*\u2013\u25aa\u25cf]|\(?[0-9a-z]{1,2}[.)])\s+(?P<body>.+)$"
+)
 _EVENT_WORDS = re.compile(
     r"\b(met|meeting|meet|summit|signed|concluded|launched|convene|held|signé|conclu|lancé|"
     r"sommet|réunion)\b",
@@ -109,6 +113,7 @@ class _Sentence:
     mentions: list[InstrumentMention]
     commentary: bool
     in_title: bool
+    lead: str = ""  # for a list item: the sentence that introduces the list ("... will:")
 
 
 @dataclass
@@ -127,14 +132,20 @@ class _Draft:
 
 def _sentences(text: TextResult) -> list[_Sentence]:
     out: list[_Sentence] = []
+    lead = ""  # "The two leaders committed to:" carries its cue to the list items after it
     for index, paragraph in enumerate(text.paragraphs):
         commentary = _COMMENTARY.search(paragraph) is not None
-        for sentence in split_sentences(paragraph):
+        item = _LIST_ITEM.match(paragraph)
+        if item is None:
+            lead = ""
+        for sentence in split_sentences(item.group("body") if item else paragraph):
             matches = find_matches(sentence, text.language)
             # commentary names no instruments of its own ("the security/defence pact")
             mentions = [] if commentary else find_instruments(sentence, matches, text.language)
             in_title = index == 0 and bool(text.title)
-            out.append(_Sentence(sentence, matches, mentions, commentary, in_title))
+            out.append(_Sentence(sentence, matches, mentions, commentary, in_title, lead))
+        if item is None and paragraph.rstrip().endswith(":") and _modality(paragraph):
+            lead = paragraph.strip()
     return out
 
 
@@ -167,17 +178,19 @@ def _commitment(sentence: _Sentence, parties: tuple[str, ...], source: str,
                 language: str) -> Commitment | None:  # fmt: skip
     if sentence.commentary:
         return None
-    cue = _modality(sentence.text)
+    cue = _modality(sentence.text) or (_modality(sentence.lead) if sentence.lead else None)
     if cue is None:
         return None
     kinds = tuple(kind for kind, pattern in _ACTIONS if pattern.search(sentence.text))
     if not kinds:
         return None
     actors = tuple(sorted(ids(sentence.matches, "party")))
-    if not actors or _COLLECTIVE.search(sentence.text):
+    if sentence.lead and not actors:
+        actors = tuple(sorted(ids(find_matches(sentence.lead, language), "party")))
+    if not actors or _COLLECTIVE.search(f"{sentence.lead} {sentence.text}"):
         actors = tuple(sorted(set(actors) | set(parties)))
     return Commitment(
-        sentence=sentence.text,
+        sentence=f"{sentence.lead} {sentence.text}" if sentence.lead else sentence.text,
         actors=actors,
         kinds=kinds,
         modality=cue[0],

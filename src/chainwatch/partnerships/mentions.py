@@ -295,6 +295,15 @@ def _inner_instrument(name: str, heads: _Heads) -> str | None:
     return None
 
 
+def _chained_head(following: str, heads: _Heads) -> str | None:
+    """A head word right after a name ("Advanced Framework| Agreement"), bodies excepted."""
+    for head in sorted(heads.types, key=len, reverse=True):
+        match = re.match(rf"\s({re.escape(head)})(?![\w])", following, re.IGNORECASE)
+        if match and match.group(1)[0].isupper() and match.group(1) not in BODY_WORDS:
+            return match.group(1)
+    return None
+
+
 def _type_of(head: str, heads: _Heads) -> str:
     return heads.types.get(re.sub(r"\s+", " ", head).casefold(), "partnership")
 
@@ -326,6 +335,9 @@ def find_instruments(sentence: str, matches: list[Match], language: str = "en") 
         raw = match.group("name")
         name = _clean(raw)
         start = match.start("name") + raw.find(name) if name in raw else match.start("name")
+        # "Framework Agreement", "Partnership Agreement": the last head word gives the type
+        while chained := _chained_head(sentence[end:], heads):
+            name, end = f"{name} {chained}", end + 1 + len(chained)
         inner = _inner_instrument(name, heads)
         if inner is not None:
             name = _clean(inner)
