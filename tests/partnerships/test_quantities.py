@@ -132,3 +132,10 @@ def test_country_name_variants(text: str, party: str) -> None:
 def test_regions_and_words_are_not_parties(text: str) -> None:
     found = ids(find_matches(f"Canada and {text}."), "party")
     assert found in (("CAN",), ("CAN", "NGA"))
+
+
+def test_country_names_in_lower_case_are_words() -> None:
+    found = ids(
+        find_matches("Elles tiendront une réunion ministérielle à la Réunion.", "fr"), "party"
+    )
+    assert found == ("REU",)  # the island, written as a proper noun, and only it

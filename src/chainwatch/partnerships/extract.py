@@ -44,7 +44,8 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("firm", re.compile(
         r"\b(will|shall|agree|agrees|agreed to|commit|commits|committed to|pledge|pledges|"
         r"pledged to|are to|is to|decided|"
-        r"va|vont|s'engagent|s’engagent|conviennent|convenu)\b", re.IGNORECASE)),
+        r"va|vont|s'engagent|s’engagent|conviennent|convenu|\w{3,}(?:eront|iront)|"
+        r"seront|feront|auront|tiendront|pourront|devront)\b", re.IGNORECASE)),
     ("intended", re.compile(
         r"\b(intends?|intended|aims?|aimed|plans? to|planned|planning to|seeks?|hopes?|"
         r"envisages?|expects?|propose[sd]?|entend(?:ent)?|visent|vise|prévoient|prévoit|souhaitent)\b",
@@ -73,7 +74,7 @@ _ACTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
                            r"accelerat\w+|diversif\w+|renforcer|développer)\b",
                            re.IGNORECASE)),
     ("review", re.compile(r"\b(take stock|review\w*|monitor\w*|report\w* on|evaluat\w+|"
-                          r"early warning)\b", re.IGNORECASE)),
+                          r"early warning|examiner|faire le point|suivi)\b", re.IGNORECASE)),
 )  # fmt: skip
 _COLLECTIVE = re.compile(
     r"\b(they|the partners|both sides|the two sides|both partners|the parties|both parties|"

@@ -7,6 +7,7 @@ wins ("United States of America" over "United States"). Acronyms written in capi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -83,6 +84,12 @@ def _spans(doc: Doc, pair: tuple[PhraseMatcher, PhraseMatcher]) -> list[Span]:
     return filter_spans(spans)
 
 
+def _capitalised(name: str) -> bool:
+    """Whether a name is written as a proper noun ("l'Union européenne" counts)."""
+    bare = re.sub(r"^(?:[ld][\u2019'])", "", name, flags=re.IGNORECASE)
+    return bare[:1].isupper()
+
+
 def find_matches(text: str, language: str = "en") -> list[Match]:
     """Every party, theme and material named in ``text``, in reading order."""
     engine = pipeline(language)
@@ -90,6 +97,8 @@ def find_matches(text: str, language: str = "en") -> list[Match]:
     found: list[Match] = []
     for kind in KINDS:
         for span in _spans(doc, engine.matchers[kind]):
+            if kind == "party" and not _capitalised(span.text):
+                continue  # "réunion ministérielle" is a meeting, not Réunion
             found.append(Match(kind, span.label_, span.start_char, span.end_char, span.text))
     return sorted(found, key=lambda m: (m.start, m.kind))
 

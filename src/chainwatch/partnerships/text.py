@@ -67,13 +67,15 @@ _BOILERPLATE = re.compile(
     r"(this (site|website) uses|we use) cookies|cookie|accept( all)?( cookies)?$|reject\b|"
     r"home\s*[>›»/]|you are here\b|related (links|products|news|articles|content)\b|"
     r"(media|press) (contacts?|enquiries|inquiries|relations)\b|contacts?\s*:?$|"
-    r"for more information\s*:?$|sources?\s*:)",
+    r"for more information\s*:?$|sources?\s*:|partager cette page|date de modification\s*:|"
+    r"personnes-ressources|relations avec les médias|liens connexes|pour plus de renseignements)",
     re.IGNORECASE,
 )
 #: Headings whose following short lines (names, phone numbers, links) are furniture too.
 _BLOCK_HEADING = re.compile(
     r"^\s*(related (links|products|news|articles|content)|(media|press) (contacts?|enquiries|"
-    r"inquiries|relations)|contacts?|follow us|stay connected|for more information)\b",
+    r"inquiries|relations)|contacts?|follow us|stay connected|for more information|"
+    r"personnes-ressources|relations avec les médias|liens connexes|pour plus de renseignements)",
     re.IGNORECASE,
 )
 _SOURCE_LINE = re.compile(r"^\s*sources?\s*:\s*(?P<who>.+?)\s*$", re.IGNORECASE)
