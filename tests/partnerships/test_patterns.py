@@ -27,6 +27,11 @@ CASES = [
      "Declaration of Intent on hydrogen", "agreement", "signed", ("CAN", "DEU")),
     ("The EU and Chile concluded negotiations on an Advanced Framework Agreement.",
      "Advanced Framework Agreement", "agreement", "concluded", ("CHL", "EU27")),
+    ("Japan and the EU marked five years of the EU-Japan Economic Partnership Agreement (EPA), "
+     "which entered into force on 1 February 2019.",
+     "EU-Japan Economic Partnership Agreement", "agreement", "in force", ("EU27", "JPN")),
+    ("The Government of Canada announced the Critical Minerals Infrastructure Fund.",
+     "Critical Minerals Infrastructure Fund", "programme", "launched", ("CAN",)),
     ("United States and Japan Sign Critical Minerals Agreement",
      "Critical Minerals Agreement", "agreement", "referenced", ("JPN", "USA")),
 ]  # fmt: skip

@@ -27,6 +27,7 @@ from chainwatch.partnerships.quantities import find_amounts, find_dates
         ("¥1 trillion", 1e12, "JPY"),
         ("A$500 million", 500e6, "AUD"),
         ("$1,250,000", 1.25e6, "USD"),
+        ("a five-year, $500-million", 500e6, "USD"),
     ],
 )
 def test_currency_notations(text: str, value: float, currency: str) -> None:

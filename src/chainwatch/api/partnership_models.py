@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from chainwatch.api.models import Page
 
 Instrument = Literal["partnership", "dialogue", "working group", "agreement", "programme"]
-Status = Literal["signed", "concluded", "launched", "agreed", "planned", "referenced"]
+Status = Literal["in force", "signed", "concluded", "launched", "agreed", "planned", "referenced"]
 
 
 class AmountModel(BaseModel):

@@ -87,12 +87,14 @@ _COMMENTARY = re.compile(
     re.IGNORECASE,
 )
 _STATUS_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("in force", re.compile(r"\b(entered into force|in force|ratified|en vigueur)\b",
+                            re.IGNORECASE)),
     ("signed", re.compile(r"\b(signed|signing|signé|signée)\b", re.IGNORECASE)),
     ("concluded", re.compile(r"\b(concluded|conclu|conclue)\b", re.IGNORECASE)),
     ("planned", re.compile(r"\b(will (?:establish|launch|create|set up|sign)|"
                            r"(?-i:plan(?:s|ned)? to)|propos\w+|announced (?:its|their) "
                            r"intention)\b", re.IGNORECASE)),
-    ("launched", re.compile(r"\b(launch(?:ed|es)?|established|set up|created|inaugurated|"
+    ("launched", re.compile(r"\b(launch(?:ed|es)?|established|set up|created|inaugurated|announced|"
                             r"lancé|lancée|établi|créé)\b", re.IGNORECASE)),
     ("agreed", re.compile(r"\b(agreed|adopted|endorsed|convenu|adopté)\b", re.IGNORECASE)),
 )  # fmt: skip

@@ -37,6 +37,7 @@ MODALITIES: tuple[str, ...] = ("firm", "intended", "done")
 
 #: Status of an instrument, most advanced first (merging keeps the most advanced).
 STATUSES: tuple[str, ...] = (
+    "in force",
     "signed",
     "concluded",
     "launched",

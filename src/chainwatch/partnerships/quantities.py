@@ -37,7 +37,7 @@ _SUFFIX = {
 _PREFIX_RE = "|".join(re.escape(p) for p in sorted(_PREFIX, key=len, reverse=True))
 _SUFFIX_RE = "|".join(re.escape(s) for s in sorted(_SUFFIX, key=len, reverse=True))
 _AMOUNT = re.compile(
-    rf"(?<![\w.])(?:(?P<prefix>{_PREFIX_RE})\s?(?P<n1>{_NUMBER})(?:\s?(?P<s1>{_SCALE})\b)?"
+    rf"(?<![\w.])(?:(?P<prefix>{_PREFIX_RE})\s?(?P<n1>{_NUMBER})(?:[\s-]?(?P<s1>{_SCALE})\b)?"
     rf"|(?P<n2>{_NUMBER})\s?(?:(?P<s2>{_SCALE})\.?\s)?(?P<suffix>{_SUFFIX_RE})(?![\w]))",
     re.IGNORECASE,
 )
