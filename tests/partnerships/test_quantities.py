@@ -140,3 +140,10 @@ def test_country_names_in_lower_case_are_words() -> None:
         find_matches("Elles tiendront une réunion ministérielle à la Réunion.", "fr"), "party"
     )
     assert found == ("REU",)  # the island, written as a proper noun, and only it
+
+
+def test_a_bare_dollar_is_usd_but_marked_assumed() -> None:
+    bare, canadian, american = find_amounts("$5 million, C$5 million and US$5 million")
+    assert (bare.currency, bare.currency_assumed) == ("USD", True)
+    assert (canadian.currency, canadian.currency_assumed) == ("CAD", False)
+    assert (american.currency, american.currency_assumed) == ("USD", False)

@@ -17,6 +17,7 @@ class AmountModel(BaseModel):
     value: float = Field(description="in units of the currency")
     currency: str = Field(description="ISO 4217")
     equivalents: list[AmountModel] = Field(description="bracketed conversions, e.g. ($172 bn)")
+    currency_assumed: bool = Field(description="a bare '$' or 'dollars', read as USD")
 
 
 class DateModel(BaseModel):

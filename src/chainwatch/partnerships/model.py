@@ -55,6 +55,7 @@ class Amount:
     value: float
     currency: str
     equivalents: tuple[Amount, ...] = ()
+    currency_assumed: bool = False  # a bare "$" or "dollars", read as USD
 
 
 @dataclass(frozen=True)

@@ -58,11 +58,16 @@ def _number(text: str, french: bool) -> float:
     return float(compact.replace(",", ""))
 
 
-def _currency_code(match: re.Match[str]) -> str:
+_BARE_DOLLAR = frozenset({"$", "dollars", "de dollars"})
+
+
+def _currency_code(match: re.Match[str]) -> tuple[str, bool]:
+    """The ISO 4217 code, and whether it is assumed (a bare "$" or "dollars" is read as USD)."""
     if match.group("prefix"):
         symbol = match.group("prefix")
-        return _PREFIX.get(symbol, _PREFIX.get(symbol.upper(), "USD"))
-    return _SUFFIX[match.group("suffix").casefold().replace("’", "'")]
+        return _PREFIX.get(symbol, _PREFIX.get(symbol.upper(), "USD")), symbol == "$"
+    suffix = match.group("suffix").casefold().replace("’", "'")
+    return _SUFFIX[suffix], suffix in _BARE_DOLLAR
 
 
 def _scale(word: str | None) -> float:
@@ -85,7 +90,8 @@ def find_amounts(text: str, language: str = "en") -> tuple[Amount, ...]:
         if prefix.isalpha() and not scale and re.fullmatch(r"(19|20)\d\d", number):
             continue  # "CAD 2023" is a code beside a year, not 2,023 dollars
         value = _number(number, language == "fr") * _scale(scale)
-        amount = Amount(text=match.group(0).strip(), value=value, currency=_currency_code(match))
+        currency, assumed = _currency_code(match)
+        amount = Amount(match.group(0).strip(), value, currency, currency_assumed=assumed)
         if found and _BRACKET_GAP.match(text[found[-1][1] : match.start()]):
             start, _, primary = found[-1]
             end = text.find(")", match.end())
@@ -94,7 +100,7 @@ def find_amounts(text: str, language: str = "en") -> tuple[Amount, ...]:
                 start,
                 end,
                 Amount(primary.text, primary.value, primary.currency,
-                       (*primary.equivalents, amount)),
+                       (*primary.equivalents, amount), primary.currency_assumed),
             )  # fmt: skip
             continue
         found.append((match.start(), match.end(), amount))

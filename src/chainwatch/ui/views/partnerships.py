@@ -260,6 +260,7 @@ def _amount(amount: Amount) -> dict[str, Any]:
     return {
         "text": amount.text,
         "money": format_money(amount.value, amount.currency),
+        "assumed": amount.currency_assumed,
         "equivalents": [
             {"text": e.text, "money": format_money(e.value, e.currency)} for e in amount.equivalents
         ],
