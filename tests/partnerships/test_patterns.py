@@ -32,6 +32,10 @@ CASES = [
      "EU-Japan Economic Partnership Agreement", "agreement", "in force", ("EU27", "JPN")),
     ("The Government of Canada announced the Critical Minerals Infrastructure Fund.",
      "Critical Minerals Infrastructure Fund", "programme", "launched", ("CAN",)),
+    ("The UK and US today agreed to begin negotiations on a Critical Minerals Agreement.",
+     "Critical Minerals Agreement", "agreement", "planned", ("GBR", "USA")),
+    ("Canada and Australia today signed a Statement of Intent on Critical Minerals.",
+     "Statement of Intent on Critical Minerals", "agreement", "signed", ("AUS", "CAN")),
     ("United States and Japan Sign Critical Minerals Agreement",
      "Critical Minerals Agreement", "agreement", "referenced", ("JPN", "USA")),
 ]  # fmt: skip

@@ -93,7 +93,8 @@ _STATUS_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("concluded", re.compile(r"\b(concluded|conclu|conclue)\b", re.IGNORECASE)),
     ("planned", re.compile(r"\b(will (?:establish|launch|create|set up|sign)|"
                            r"(?-i:plan(?:s|ned)? to)|propos\w+|announced (?:its|their) "
-                           r"intention)\b", re.IGNORECASE)),
+                           r"intention|(?:begin|launch|start|open)\w* negotiations|negotiating|"
+                           r"under negotiation)\b", re.IGNORECASE)),
     ("launched", re.compile(r"\b(launch(?:ed|es)?|established|set up|created|inaugurated|announced|"
                             r"lancé|lancée|établi|créé)\b", re.IGNORECASE)),
     ("agreed", re.compile(r"\b(agreed|adopted|endorsed|convenu|adopté)\b", re.IGNORECASE)),

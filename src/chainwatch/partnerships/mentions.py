@@ -282,7 +282,10 @@ def _clean(name: str) -> str:
         words = words[verbs[-1] + 1 :]
     while words and (words[0].casefold() in _NOISE_WORDS or words[0].endswith("-level")):
         words = words[1:]
-    return " ".join(words)
+    name = " ".join(words)
+    if name.endswith(".") and not re.search(r"\b(?:[A-Z]\.){2,}$", name):
+        name = name[:-1]  # the sentence's full stop, not an abbreviation such as "U.S."
+    return name
 
 
 def _inner_instrument(name: str, heads: _Heads) -> str | None:
