@@ -78,7 +78,8 @@ _ACTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )  # fmt: skip
 _COLLECTIVE = re.compile(
     r"\b(they|the partners|both sides|the two sides|both partners|the parties|both parties|"
-    r"the two partners|the two countries|both countries|les deux parties|les partenaires)\b",
+    r"the two partners|the two countries|both countries|the two governments|both governments|"
+    r"the two leaders|both leaders|les deux parties|les partenaires|les deux pays)\b",
     re.IGNORECASE,
 )
 _COMMENTARY = re.compile(
