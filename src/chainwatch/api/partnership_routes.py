@@ -46,6 +46,7 @@ from chainwatch.partnerships.service import (
     find_partnership,
     partnerships_frame,
     record_document,
+    texts_frame,
     themes_frame,
 )
 from chainwatch.store import Store
@@ -188,12 +189,6 @@ async def texts(request: Request, options: Options) -> Response:
     ids = await run_in_threadpool(read_text_ids, state)
 
     def build() -> Table:
-        frame = pd.DataFrame(
-            [{"id": t.id, "name": t.name, "language": t.language, "title": t.title,
-              "added_by": t.added_by, "added_at": t.added_at.isoformat()}
-             for t in read_texts(state)],
-            columns=["id", "name", "language", "title", "added_by", "added_at"],
-        )  # fmt: skip
-        return Table(rows(TextRow, frame))
+        return Table(rows(TextRow, texts_frame(read_texts(state))))
 
     return await send_table(request, options, "texts", {"texts": ids}, build, TextPage)

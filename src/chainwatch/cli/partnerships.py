@@ -8,10 +8,16 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from chainwatch.cli.output import Format, console, emit
+from chainwatch.cli.watch import (
+    AppDbOption,
+    FormatOption,
+    OutOption,
+    StoreOption,
+    open_app_state,
+)
 from chainwatch.metrics.service import DEFAULT_BLOC
 from chainwatch.partnerships.service import (
     add_text_files,
@@ -22,11 +28,10 @@ from chainwatch.partnerships.service import (
     partnerships_frame,
     read_partnerships,
     record_document,
+    texts_frame,
     themes_frame,
 )
-from chainwatch.store import Store
-from chainwatch.store.app_state import APP_DB_VARIABLE, AppState
-from chainwatch.store.bundle import load_bundle
+from chainwatch.python_api import open_store
 from chainwatch.store.queries import default_risk_year
 from chainwatch.store.text_store import delete_text, read_texts
 
@@ -41,22 +46,6 @@ partnerships_app = typer.Typer(
     add_completion=False,
 )
 
-StoreOption = Annotated[
-    Path | None,
-    typer.Option("--store", help="DuckDB store file (default: $CHAINWATCH_STORE or user data dir)"),
-]
-AppDbOption = Annotated[
-    str | None,
-    typer.Option("--app-db", help=f"app database URL (default: ${APP_DB_VARIABLE}, else "
-                 "STORE.app.sqlite)"),
-]  # fmt: skip
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="output format")]
-OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="write to this file")]
-
-
-def _state(store: Path | None, app_db: str | None) -> AppState:
-    return AppState(app_db, Store(store).path)
-
 
 @texts_app.command("add")
 def texts_add(
@@ -68,7 +57,7 @@ def texts_add(
 ) -> None:
     """Add texts (all or none: one unreadable file stops the lot); a text already added is
     recognised by its content and kept once."""
-    with _state(store, app_db) as state:
+    with open_app_state(store, app_db) as state:
         added = add_text_files(state, files, actor="cli")
     if as_json:
         document = [
@@ -102,14 +91,9 @@ def texts_list(
     out: OutOption = None,
 ) -> None:
     """The texts added so far."""
-    with _state(store, app_db) as state:
+    with open_app_state(store, app_db) as state:
         texts = read_texts(state)
-    frame = pd.DataFrame(
-        [{"id": t.id, "name": t.name, "language": t.language, "title": t.title,
-          "added_by": t.added_by, "added_at": t.added_at.isoformat()} for t in texts],
-        columns=["id", "name", "language", "title", "added_by", "added_at"],
-    )  # fmt: skip
-    emit(frame, output_format, out, title="Texts")
+    emit(texts_frame(texts), output_format, out, title="Texts")
 
 
 @texts_app.command("remove")
@@ -119,7 +103,7 @@ def texts_remove(
     app_db: AppDbOption = None,
 ) -> None:
     """Remove one text; records only it supported disappear."""
-    with _state(store, app_db) as state:
+    with open_app_state(store, app_db) as state:
         removed = delete_text(state, text_id)
     console.print(f"removed {removed.name} ({removed.id})", highlight=False)
 
@@ -142,7 +126,7 @@ def partnerships_list(
     """The partnerships read from every text, merged (one row each)."""
     if context.invoked_subcommand is not None:
         return
-    with _state(store, app_db) as state:
+    with open_app_state(store, app_db) as state:
         records = filter_partnerships(read_partnerships(state), theme, party, material=material)
     if output_format is Format.json:
         text = json.dumps([record_document(r) for r in records], indent=2, ensure_ascii=False)
@@ -164,7 +148,7 @@ def partnerships_show(
     out: OutOption = None,
 ) -> None:
     """One partnership: what it is, and every commitment with its sentence and source."""
-    with _state(store, app_db) as state:
+    with open_app_state(store, app_db) as state:
         record = find_partnership(read_partnerships(state), partnership_id)
     if output_format is Format.json:
         _write(json.dumps(record_document(record), indent=2, ensure_ascii=False), out)
@@ -190,10 +174,8 @@ def partnerships_coverage(
     out: OutOption = None,
 ) -> None:
     """The perspective's most exposed materials and the partnerships (if any) covering each."""
-    ready = Store(store)
-    if not ready.exists():
-        load_bundle(ready)
-    with _state(store, app_db) as state:
+    ready = open_store(store)
+    with open_app_state(store, app_db) as state:
         records = read_partnerships(state)
     chosen = year or default_risk_year(ready)
     frame = calc_partnership_coverage(ready, records, perspective, chosen, top, bloc)

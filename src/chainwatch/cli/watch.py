@@ -194,7 +194,7 @@ def subscribe(
     if feed == (webhook is not None):
         raise QueryError("give exactly one of --webhook URL (with --secret) or --feed")
     kind, value = chosen[0]
-    with _app_state(store, app_db) as app:
+    with open_app_state(store, app_db) as app:
         subscription = add_subscription(app, kind, value, "feed" if feed else "webhook",
                                         webhook, secret)  # fmt: skip
     typer.echo(f"subscription {describe(subscription)}")
@@ -207,7 +207,7 @@ def subscriptions(
     output_format: FormatOption = Format.table,
 ) -> None:
     """The subscriptions (secrets are not shown)."""
-    with _app_state(store, app_db) as app:
+    with open_app_state(store, app_db) as app:
         rows = [{"id": s.subscription_id, "kind": s.kind, "value": s.value,
                  "channel": s.channel, "url": s.url or "",
                  "created_at": s.created_at.isoformat(timespec="seconds")}
@@ -227,7 +227,7 @@ def ack(
 ) -> None:
     """Move a stored alert through its workflow (audited)."""
     who = actor or os.environ.get("USER") or "cli"
-    with _app_state(store, app_db) as app:
+    with open_app_state(store, app_db) as app:
         before = app.alert(alert_id).state
         record = app.transition(alert_id, state, actor=who, note=note)
     typer.echo(f"alert {record.alert_id}: {before} -> {record.state}")
@@ -243,7 +243,7 @@ def feed_command(
     out: OutOption = None,
 ) -> None:
     """The stored alerts as an Atom feed (RFC 4287)."""
-    with _app_state(store, app_db) as app:
+    with open_app_state(store, app_db) as app:
         text = render_app_feed(app, subscription)
     if out is None:
         typer.echo(text, nl=False)
@@ -273,7 +273,7 @@ def deliver(
     ready = _ready(Store(store))
     chosen = year if year is not None else max(read_trade_years(ready))
     inputs = read_watch_inputs(ready, chosen, [perspective] if perspective else None, bloc)
-    with _app_state(store, app_db) as app:
+    with open_app_state(store, app_db) as app:
         monitor = Monitor(inputs, load_rules(rules) if rules else None, states=app)
         records = app.record_alerts(monitor.alerts(chosen))
         outcomes = deliver_pending(app, [r.alert_id for r in records],
@@ -293,7 +293,8 @@ def deliver(
             )
 
 
-def _app_state(store: Path | None, app_db: str | None) -> AppState:
+def open_app_state(store: Path | None, app_db: str | None) -> AppState:
+    """The app database of ``--app-db``, else $CHAINWATCH_APP_DB, else beside the store."""
     return AppState(app_db, Store(store).path)
 
 

@@ -174,6 +174,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def texts_frame(texts: Sequence[StoredText]) -> pd.DataFrame:
+    """The stored texts, one row each (no content), for tables and CSV."""
+    columns = ["id", "name", "language", "title", "added_by", "added_at"]
+    rows = [[t.id, t.name, t.language, t.title, t.added_by, t.added_at.isoformat()] for t in texts]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def themes_frame() -> pd.DataFrame:
     """The theme taxonomy with the materials each theme concerns and why."""
     return pd.DataFrame(
