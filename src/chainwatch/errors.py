@@ -34,3 +34,8 @@ class StoreError(Exception):
 
 class QueryError(ValueError):
     """A request that cannot be answered as asked (unknown perspective, material or year)."""
+
+
+class EngineError(Exception):
+    """The query engine cannot run as asked (PySpark or Java missing, unknown engine, a lake
+    that is not one)."""

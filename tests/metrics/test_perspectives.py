@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 
 from chainwatch.errors import QueryError
 from chainwatch.metrics import formulas as f
-from chainwatch.metrics import inputs, trade
+from chainwatch.metrics import trade
 from chainwatch.metrics.service import calc_metrics
 from chainwatch.store import Store
+from chainwatch.store.relations import open_relations
 from tests.metrics.synthetic import (
     COUNTRIES,
     YEAR,
@@ -191,15 +192,15 @@ def test_import_trend_ignores_years_without_data(country_template: Path, tmp_pat
 
 def _partner_frame(store: Store, perspective: str, bloc: str, year: int) -> pd.DataFrame:
     """PARTNER_IMPORTS of one perspective, read through the relations calc_metrics builds."""
-    with store.connect() as con:
-        who = inputs.resolve_perspective(con, perspective)
-        members = inputs.read_members(con, [who])
-        bloc_members = inputs.read_members(con, [inputs.resolve_perspective(con, bloc)])
-        scope = inputs.read_scope(con, None, None, None)
-        trade.register_relations(
-            con, members, bloc_members[["iso3", "from_year", "to_year"]], scope, [year]
+    with open_relations(store) as relations:
+        who = relations.resolve_perspective(perspective)
+        members = relations.members([who])
+        bloc_members = relations.members([relations.resolve_perspective(bloc)])
+        scope = relations.scope(None, None, None)
+        relations.register_trade(
+            members, bloc_members[["iso3", "from_year", "to_year"]], scope, [year]
         )
-        frames = trade.read_trade_frames(con)
+        frames = trade.read_trade_frames(relations)
     return frames.partner_imports
 
 

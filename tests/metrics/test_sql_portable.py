@@ -12,8 +12,9 @@ import pytest
 import sqlglot
 from sqlglot.errors import ErrorLevel
 
-from chainwatch.metrics import inputs, sql, trade
+from chainwatch.metrics import sql
 from chainwatch.store import Store
+from chainwatch.store.relations import open_relations
 from tests.metrics.synthetic import YEAR, build_store, flow, group_rows, material_rows, merge
 
 DEFINITIONS = {
@@ -74,15 +75,14 @@ def sql_store(country_template: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def _run(store: Store, text: str) -> pd.DataFrame:
-    with store.connect() as con:
-        perspectives = [inputs.resolve_perspective(con, code) for code in ("CAN", "PAIR", "FRA")]
-        members = inputs.read_members(con, perspectives)
-        bloc = inputs.read_members(con, [inputs.resolve_perspective(con, "BLOC")])
-        scope = inputs.read_scope(con, None, None, None)
-        trade.register_relations(
-            con, members, bloc[["iso3", "from_year", "to_year"]], scope, [2022, YEAR]
-        )
-        frame: pd.DataFrame = con.execute(text).df()
+    with open_relations(store) as relations:
+        perspectives = [relations.resolve_perspective(code) for code in ("CAN", "PAIR", "FRA")]
+        members = relations.members(perspectives)
+        bloc = relations.members([relations.resolve_perspective("BLOC")])
+        scope = relations.scope(None, None, None)
+        relations.register_trade(members, bloc[["iso3", "from_year", "to_year"]], scope,
+                                 [2022, YEAR])  # fmt: skip
+        frame: pd.DataFrame = relations.engine.frame(text)
     keys = ["perspective", "year", "scope_key"]
     return frame.sort_values(keys).reset_index(drop=True)
 

@@ -29,6 +29,7 @@ import pytest
 from chainwatch.metrics import inputs
 from chainwatch.metrics.service import calc_metrics
 from chainwatch.store import Store
+from chainwatch.store.relations import open_relations
 from tests.metrics.synthetic import (
     SOURCE,
     YEAR,
@@ -249,9 +250,9 @@ def test_incomplete_governance_is_neutral(country_template: Path, tmp_path: Path
 
 
 def test_restriction_events_touching_a_material(risk_store: Store) -> None:
-    with risk_store.connect() as con:
-        cobalt = inputs.read_restrictions(con, "cobalt", ["260500"])
-        lithium = inputs.read_restrictions(con, "lithium", ["253090"])
+    with open_relations(risk_store) as relations:
+        cobalt = inputs.read_restrictions(relations, "cobalt", ["260500"])
+        lithium = inputs.read_restrictions(relations, "lithium", ["253090"])
     assert set(cobalt["event_id"]) == {"S-CHN", "S-COD", "S-COD-T", "S-CHN-OLD"}
     assert set(lithium["event_id"]) == {"S-AUS"}
     assert inputs.restriction_factors()["export_ban"] == 1.5
@@ -260,8 +261,8 @@ def test_restriction_events_touching_a_material(risk_store: Store) -> None:
 
 
 def test_restriction_material_match_is_by_word(risk_store: Store) -> None:
-    with risk_store.connect() as con:
-        tin = inputs.read_restrictions(con, "tin", ["260900"])
+    with open_relations(risk_store) as relations:
+        tin = inputs.read_restrictions(relations, "tin", ["260900"])
     assert tin.empty
 
 

@@ -23,6 +23,7 @@ from chainwatch.errors import QueryError
 from chainwatch.ingest.pipeline import ingest_file
 from chainwatch.store import Store
 from chainwatch.store.bundle import load_bundle
+from chainwatch.store.relations import open_relations
 from chainwatch.watch.alerts import calc_alert_id, calc_rule_hits
 from chainwatch.watch.monthly import (
     SIGNAL,
@@ -136,9 +137,9 @@ def test_reads_flows_loaded_from_a_comtrade_file(tmp_path: Path) -> None:
     load_bundle(store)
     fixture = FIXTURES / "comtrade" / "comtrade_final_CAN_202301-202302_H5_SYNTHETIC.csv"
     ingest_file(store, "comtrade", fixture)
-    with store.connect() as con:
-        january = read_monthly_flows(con, date(2023, 1, 1))
-        everything = read_monthly_flows(con, date(2023, 12, 1))
+    with open_relations(store) as relations:
+        january = read_monthly_flows(relations, date(2023, 1, 1))
+        everything = read_monthly_flows(relations, date(2023, 12, 1))
     assert set(pd.to_datetime(january["period"]).dt.month) == {1}
     assert len(everything) == 7
     rows = calc_monthly_partner_drops(everything, date(2023, 2, 1))

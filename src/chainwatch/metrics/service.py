@@ -18,7 +18,7 @@ from chainwatch.errors import QueryError
 from chainwatch.metrics import formulas as f
 from chainwatch.metrics import inputs, sql, trade
 from chainwatch.metrics.methods import METHODS
-from chainwatch.store import Store
+from chainwatch.store.relations import Perspective, Relations, Source, open_relations
 
 DEFAULT_BLOC = "ALLIED"
 TREND_YEARS = 5
@@ -28,7 +28,7 @@ TREND_YEARS = 5
 class Context:
     """Everything the per-scope computation needs, read once per request."""
 
-    perspective: inputs.Perspective
+    perspective: Perspective
     bloc: str
     members: pd.DataFrame
     scope: pd.DataFrame
@@ -43,7 +43,7 @@ class Context:
 
 
 def calc_metrics(
-    store: Store,
+    source: Source,
     perspective: str,
     years: int | Sequence[int] | None = None,
     material: str | None = None,
@@ -51,9 +51,11 @@ def calc_metrics(
     stage: str | None = None,
     bloc: str = DEFAULT_BLOC,
 ) -> pd.DataFrame:
-    """All metrics for one perspective, tidy (see docs/methods.md for each metric)."""
-    with store.connect() as con:
-        context, wanted = _read_context(con, perspective, years, material, hs6, stage, bloc)
+    """All metrics for one perspective, tidy (see docs/methods.md for each metric).
+
+    ``source``: a store (DuckDB over its file) or relations open on any engine."""
+    with open_relations(source) as relations:
+        context, wanted = _read_context(relations, perspective, years, material, hs6, stage, bloc)
     rows: list[dict[str, Any]] = []
     for (year, scope_key), scope in _scope_years(context, wanted):
         rows.extend(_scope_metrics(context, year, scope_key, scope))
@@ -68,7 +70,7 @@ _COLUMNS = ["perspective", "year", "material", "stage", "scope", "metric", "valu
 
 
 def _read_context(
-    con: Any,
+    relations: Relations,
     perspective: str,
     years: int | Sequence[int] | None,
     material: str | None,
@@ -76,38 +78,38 @@ def _read_context(
     stage: str | None,
     bloc: str,
 ) -> tuple[Context, list[int]]:
-    who = inputs.resolve_perspective(con, perspective)
-    bloc_of = inputs.resolve_perspective(con, bloc)
-    wanted, available = _years(con, years)
+    who = relations.resolve_perspective(perspective)
+    bloc_of = relations.resolve_perspective(bloc)
+    wanted, available = _years(relations, years)
     window = sorted({y - back for y in wanted for back in range(TREND_YEARS)} & available)
-    scope = inputs.read_scope(con, material, hs6, stage)
+    scope = relations.scope(material, hs6, stage)
     if scope.empty:
         raise QueryError("no HS6 code maps to that material and stage")
-    members = inputs.read_members(con, [who])
-    bloc_members = inputs.read_members(con, [bloc_of])[["iso3", "from_year", "to_year"]]
-    trade.register_relations(con, members, bloc_members, scope, window)
+    members = relations.members([who])
+    relations.register_trade(members, relations.bloc_members(bloc_of), scope, window)
     materials = sorted(m for m in scope["material"].dropna().unique())
-    production = inputs.read_production(con, materials, window)
+    production = relations.production(materials, window)
     codes = {m: list(scope.loc[scope["material"] == m, "hs6"]) for m in materials}
+    events = relations.restriction_events()
     context = Context(
         perspective=who,
         bloc=bloc_of.code,
         members=members,
         scope=scope,
-        trade=trade.read_trade_frames(con),
+        trade=trade.read_trade_frames(relations),
         production=production,
-        governance=inputs.read_governance(con, window),
-        eol=_end_of_life_rates(con, materials),
-        restrictions={m: inputs.read_restrictions(con, m, codes[m]) for m in materials},
+        governance=inputs.read_governance(relations, window),
+        eol=relations.end_of_life_rates(materials),
+        restrictions={m: inputs.select_restrictions(events, m, codes[m]) for m in materials},
         years=window,
     )
-    context.sources = _sources(con, production, context.governance)
+    context.sources = _sources(relations, production, context.governance)
     return context, wanted
 
 
-def _years(con: Any, years: int | Sequence[int] | None) -> tuple[list[int], set[int]]:
+def _years(relations: Relations, years: int | Sequence[int] | None) -> tuple[list[int], set[int]]:
     """(requested years, years with any loaded trade flow)."""
-    available = {r[0] for r in con.execute("SELECT DISTINCT year FROM trade_flow").fetchall()}
+    available = set(relations.trade_years())
     if not available:
         raise QueryError("the store holds no trade flows")
     if years is None:
@@ -121,20 +123,15 @@ def _years(con: Any, years: int | Sequence[int] | None) -> tuple[list[int], set[
     return sorted(wanted), available
 
 
-def _end_of_life_rates(con: Any, materials: list[str]) -> dict[str, float | None]:
-    rows = con.execute(
-        "SELECT material, eol_rir FROM material WHERE material IN (SELECT unnest(?))", [materials]
-    ).fetchall()
-    return {row[0]: row[1] for row in rows}
-
-
-def _sources(con: Any, production: pd.DataFrame, governance: pd.DataFrame) -> dict[str, str]:
+def _sources(
+    relations: Relations, production: pd.DataFrame, governance: pd.DataFrame
+) -> dict[str, str]:
     production_sources = sorted(
         {f"{s} {v}" for s, v in zip(production["source"], production["vintage"], strict=True)}
     )
     governance_sources = sorted({f"World Bank WGI {v}" for v in governance["vintage"].unique()})
     return {
-        "trade": trade.trade_vintages(con),
+        "trade": relations.trade_vintages(),
         "production": "; ".join(production_sources),
         "governance": "; ".join(governance_sources),
         "restrictions": "chainwatch curated export-restriction events",
@@ -285,21 +282,15 @@ def _add_trends(frame: pd.DataFrame, wanted: list[int]) -> pd.DataFrame:
 
 
 def calc_import_concentration_table(
-    store: Store, years: Sequence[int] | None = None, bloc: str = DEFAULT_BLOC
+    source: Source, years: Sequence[int] | None = None, bloc: str = DEFAULT_BLOC
 ) -> pd.DataFrame:
     """Every importing country x every HS6 code x every year: imports, import-partner HHI,
     top-3 share and outside-bloc share (the IMPORT_CONCENTRATION definition, value basis)."""
-    with store.connect() as con:
-        members = inputs.read_all_country_members(con)
-        bloc_members = inputs.read_members(con, [inputs.resolve_perspective(con, bloc)])
-        scope = con.execute(
-            "SELECT DISTINCT hs6, hs_revision, hs6 AS scope_key FROM trade_flow"
-        ).df()
-        wanted = list(years) if years is not None else [
-            r[0] for r in con.execute("SELECT DISTINCT year FROM trade_flow").fetchall()
-        ]  # fmt: skip
-        trade.register_relations(
-            con, members, bloc_members[["iso3", "from_year", "to_year"]], scope, wanted
-        )
-        frame: pd.DataFrame = con.execute(sql.IMPORT_CONCENTRATION).df()
+    with open_relations(source) as relations:
+        members = relations.all_country_members()
+        bloc_members = relations.bloc_members(relations.resolve_perspective(bloc))
+        scope = relations.traded_codes()
+        wanted = list(years) if years is not None else relations.trade_years()
+        relations.register_trade(members, bloc_members, scope, wanted)
+        frame = relations.engine.frame(sql.IMPORT_CONCENTRATION)
     return frame.rename(columns={"perspective": "importer_iso3", "scope_key": "hs6"})

@@ -9,13 +9,16 @@ The queries read four relations the caller provides:
 * ``scope (hs6, hs_revision, scope_key)`` - which HS6 codes make up each product scope (one
   code, or all codes of a material at a stage).
 
-They are written in DuckDB's dialect using only constructs SQLGlot transpiles (see ADR 0004);
-:func:`for_engine` returns the text for another engine (``spark``, ``postgres``, ...).
+They are written in DuckDB's dialect using only constructs SQLGlot transpiles (see ADR 0004
+and ADR 0007) and never name a canonical table: ``store/relations.py`` builds what they read.
+:func:`for_engine` returns the text for another engine (``spark``, ``postgres``, ...); the
+engine seam (``store/engine.py``) runs them, with a reviewed override where one is registered.
+Named parameters are written ``:name``.
 """
 
 from __future__ import annotations
 
-import sqlglot
+from chainwatch.store import dialects
 
 _IN_YEAR = "{alias}.year BETWEEN {member}.from_year AND {member}.to_year"
 
@@ -97,6 +100,63 @@ GROUP BY year, scope_key
 """World-export HHI per year and scope (all exporters, value basis)."""
 
 
+EXPORT_TOTALS = f"""
+SELECT perspective, year, scope_key, sum(value_usd) AS value_usd, sum(quantity_t) AS quantity_t
+FROM ({PARTNER_EXPORTS}) AS e
+GROUP BY perspective, year, scope_key
+"""
+"""Exports of each perspective per year and scope (flows between members excluded)."""
+
+COVERED_SCOPES = """
+SELECT DISTINCT s.scope_key
+FROM flows f JOIN scope s ON s.hs6 = f.hs6 AND s.hs_revision = f.hs_revision
+"""
+"""Scope keys with at least one flow among the flows read."""
+
+IMPORT_SOURCES = f"""
+WITH partner AS ({PARTNER_IMPORTS}),
+flagged AS (
+    SELECT p.year, p.scope_key, p.exporter_iso3, p.value_usd, p.quantity_t,
+           max(CASE WHEN b.iso3 IS NULL THEN 0 ELSE 1 END) AS bloc_rows
+    FROM partner p
+    LEFT JOIN bloc b ON b.iso3 = p.exporter_iso3 AND {_IN_YEAR.format(alias="p", member="b")}
+    GROUP BY p.year, p.scope_key, p.exporter_iso3, p.value_usd, p.quantity_t
+)
+SELECT year, split_part(scope_key, '|', 2) AS stage, exporter_iso3, value_usd, quantity_t,
+       value_usd / sum(value_usd) OVER (PARTITION BY year, scope_key) AS share,
+       bloc_rows = 1 AS in_bloc
+FROM flagged
+ORDER BY year, stage, value_usd DESC
+"""
+"""Imports of one perspective by supplier and year: value, quantity, share of the scope's
+imports that year, and whether the supplier was in the bloc that year."""
+
+COUNTRY_PROFILE = """
+WITH bloc_members AS (SELECT DISTINCT iso3 FROM bloc),
+scoped AS (
+    SELECT f.exporter_iso3, f.importer_iso3, f.value_usd, s.scope_key,
+           CASE WHEN exporter.iso3 IS NULL THEN 0 ELSE 1 END AS exporter_in_bloc,
+           CASE WHEN importer.iso3 IS NULL THEN 0 ELSE 1 END AS importer_in_bloc
+    FROM flows f
+    JOIN scope s ON s.hs6 = f.hs6 AND s.hs_revision = f.hs_revision
+    LEFT JOIN bloc_members exporter ON exporter.iso3 = f.exporter_iso3
+    LEFT JOIN bloc_members importer ON importer.iso3 = f.importer_iso3
+)
+SELECT split_part(scope_key, '|', 1) AS material,
+       split_part(scope_key, '|', 2) AS stage,
+       sum(CASE WHEN exporter_iso3 = :country AND importer_in_bloc = 1
+                THEN value_usd ELSE 0 END) AS exports_to_bloc_usd,
+       sum(CASE WHEN exporter_iso3 = :country THEN value_usd ELSE 0 END) AS exports_usd,
+       sum(CASE WHEN importer_iso3 = :country THEN value_usd ELSE 0 END) AS imports_usd,
+       sum(CASE WHEN importer_in_bloc = 1 AND exporter_in_bloc = 0
+                THEN value_usd ELSE 0 END) AS bloc_external_imports_usd
+FROM scoped
+GROUP BY scope_key
+"""
+"""What one country (``:country``) supplies to the bloc and imports, per scope; the bloc's
+imports from outside it (members at any time of the years read)."""
+
+
 def for_engine(sql: str, dialect: str) -> str:
-    """The same definition in another engine's SQL dialect (via SQLGlot)."""
-    return str(sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=True)[0])
+    """The same definition in another engine's SQL dialect (override, else SQLGlot)."""
+    return dialects.for_engine(sql, dialect, pretty=True)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from chainwatch.metrics import formulas as f
 from chainwatch.metrics.inputs import restriction_factors
+from chainwatch.metrics.membership import is_member
 
 if TYPE_CHECKING:
     from chainwatch.metrics.service import Context
@@ -49,19 +50,36 @@ class Supply:
 
 
 def production_series(context: Context, material: str, stage: str, year: int) -> pd.DataFrame:
-    """Rows of the best production series (the product type covering the most countries)."""
+    """Rows of the best production series of a material, stage and year in the context."""
     production = context.production
     rows = production[(production["material"] == material) & (production["stage"] == stage)
                       & (production["year"] == year)]  # fmt: skip
+    return choose_production_series(rows)
+
+
+def choose_product_type(rows: pd.DataFrame) -> str | None:
+    """The one rule for which production series to use, given the rows of one material, stage
+    and year: the product type naming the most countries (ties: the first type in alphabetical
+    order); None where no row names a country."""
     counts = rows[~rows["country_iso3"].isin(AGGREGATES)].groupby("product_type").size()
-    if counts.empty:
+    return None if counts.empty else str(counts.idxmax())
+
+
+def select_production_series(rows: pd.DataFrame, product_type: str | None) -> pd.DataFrame:
+    """The rows of ``product_type``, with the publisher's world total where it is filed under a
+    type of its own (USGS "World mine production")."""
+    if product_type is None:
         return rows.iloc[0:0]
-    series = rows[rows["product_type"] == counts.idxmax()]
+    series = rows[rows["product_type"] == product_type]
     world = rows[rows["country_iso3"] == "WLD"]
     if "WLD" not in set(series["country_iso3"]) and len(world) == 1:
-        # USGS sometimes files the world total under its own Type ("World mine production")
         series = pd.concat([series, world])
     return series
+
+
+def choose_production_series(rows: pd.DataFrame) -> pd.DataFrame:
+    """The best production series among the rows of one material, stage and year."""
+    return select_production_series(rows, choose_product_type(rows))
 
 
 def production_shares(series: pd.DataFrame) -> pd.DataFrame:
@@ -78,9 +96,7 @@ def production_shares(series: pd.DataFrame) -> pd.DataFrame:
 
 
 def _is_member(context: Context, country: str, year: int) -> bool:
-    members = context.members
-    return bool(((members["iso3"] == country) & (members["from_year"] <= year)
-                 & (members["to_year"] >= year)).any())  # fmt: skip
+    return is_member(context.members, country, year)
 
 
 def trade_factor(context: Context, material: str, year: int, country: str) -> float:

@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 
 from chainwatch.errors import QueryError
-from chainwatch.store import Store
+from chainwatch.store.relations import Relations, Source, open_relations
 from chainwatch.watch.alerts import Alert, AlertState, calc_alert_id, calc_rule_hits, sort_alerts
 from chainwatch.watch.explain import ExplainContext, explain
-from chainwatch.watch.inputs import SHORT_NAMES, read_names
+from chainwatch.watch.inputs import SHORT_NAMES
 from chainwatch.watch.rules import MONTHLY_SIGNALS, RuleSpec, load_rules
 from chainwatch.watch.signals import calc_partner_export_drops, calc_scope_panel
 
@@ -128,21 +128,16 @@ def _point(series: Any, period: int) -> float:
     return float("nan")
 
 
-def read_monthly_flows(con: Any, month: date | pd.Timestamp) -> pd.DataFrame:
-    """Rows of ``trade_flow_monthly`` dated ``month`` or earlier, from a store connection."""
-    frame: pd.DataFrame = con.execute(
-        "SELECT period, reporter_iso3, partner_iso3, flow, hs6, hs_revision, value_usd, "
-        "quantity_t FROM trade_flow_monthly WHERE period <= ? ORDER BY period",
-        [date(int(month.year), int(month.month), 1)],
-    ).df()
-    return frame
+def read_monthly_flows(relations: Relations, month: date | pd.Timestamp) -> pd.DataFrame:
+    """Rows of ``trade_flow_monthly`` dated ``month`` or earlier."""
+    return relations.monthly_flows(month)
 
 
 NO_MONTHLY_DATA = "no monthly trade data loaded; see chainwatch ingest comtrade"
 
 
 def calc_monthly_alerts(
-    store: Store,
+    source: Source,
     month: date,
     perspective: str | None = None,
     material: str | None = None,
@@ -158,22 +153,13 @@ def calc_monthly_alerts(
     chosen = [r for r in (rules if rules is not None else load_rules())
               if r.signal in MONTHLY_SIGNALS]  # fmt: skip
     label = month_label(month_index(month))
-    with store.connect() as con:
-        (loaded,) = con.execute("SELECT count(*) FROM trade_flow_monthly").fetchone()
-        if not loaded:
+    with open_relations(source) as relations:
+        if not relations.monthly_flow_count():
             raise QueryError(NO_MONTHLY_DATA)
-        flows = read_monthly_flows(con, month)
-        mapped: pd.DataFrame = con.execute(
-            "SELECT hs6, hs_revision, material || '|' || stage AS scope_key, material, stage "
-            "FROM material_product"
-        ).df()
-        vintages = con.execute(
-            "SELECT DISTINCT source || ' ' || vintage FROM trade_flow_monthly "
-            "WHERE period <= ? ORDER BY 1",
-            [date(month.year, month.month, 1)],
-        ).fetchall()
-        sources = "; ".join(str(row[0]) for row in vintages)
-        names = read_names(con)
+        flows = read_monthly_flows(relations, month)
+        mapped = relations.mapped_scopes()
+        sources = relations.monthly_vintages(month)
+        names = relations.names()
     if flows.empty:
         raise QueryError(f"no monthly trade data for {label} or earlier")
     if perspective is not None:

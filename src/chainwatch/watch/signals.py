@@ -21,7 +21,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from chainwatch.metrics.supply import AGGREGATES, production_shares
+from chainwatch.metrics.membership import calc_member_flags
+from chainwatch.metrics.supply import (
+    choose_product_type,
+    production_shares,
+    select_production_series,
+)
 
 FloatArray = npt.NDArray[np.float64]
 SeriesPoints = tuple[tuple[str, float], ...]
@@ -309,11 +314,7 @@ def _empty(keys: list[str]) -> pd.DataFrame:
 
 def calc_in_bloc(frame: pd.DataFrame, bloc: pd.DataFrame) -> pd.Series:
     """Whether each row's exporter_iso3 was a bloc member (iso3, from_year, to_year) that year."""
-    pairs = frame[["exporter_iso3", "year"]].drop_duplicates()
-    joined = pairs.merge(bloc, left_on="exporter_iso3", right_on="iso3")
-    inside = joined[(joined["year"] >= joined["from_year"]) & (joined["year"] <= joined["to_year"])]
-    keys = set(zip(inside["exporter_iso3"], inside["year"], strict=True))
-    flags = [(e, y) in keys for e, y in zip(frame["exporter_iso3"], frame["year"], strict=True)]
+    flags = calc_member_flags(bloc, list(frame["exporter_iso3"]), list(frame["year"]))
     return pd.Series(flags, index=frame.index, dtype=bool)
 
 
@@ -459,11 +460,9 @@ def calc_production_shifts(production: pd.DataFrame, year: int) -> pd.DataFrame:
         if not editions:
             continue
         edition = group[group["vintage"] == editions[-1]]
-        named = edition[(edition["year"] == year) & ~edition["country_iso3"].isin(AGGREGATES)
-                        & edition["quantity"].notna()]  # fmt: skip
-        if named.empty:
+        product_type = choose_product_type(edition[edition["year"] == year])
+        if product_type is None:
             continue
-        product_type = str(named.groupby("product_type").size().idxmax())
         shares = [_edition_shares(edition, product_type, y) for y in (year - 1, year)]
         merged = shares[1].merge(shares[0], on="country_iso3", suffixes=("", "_previous"))
         if merged.empty:
@@ -488,11 +487,7 @@ def calc_production_shifts(production: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 def _edition_shares(edition: pd.DataFrame, product_type: str, year: int) -> pd.DataFrame:
-    rows = edition[edition["year"] == year]
-    series = rows[rows["product_type"] == product_type]
-    world = rows[rows["country_iso3"] == "WLD"]
-    if "WLD" not in set(series["country_iso3"]) and len(world) == 1:
-        series = pd.concat([series, world])  # USGS files some world totals under their own Type
+    series = select_production_series(edition[edition["year"] == year], product_type)
     return production_shares(series)[["country_iso3", "quantity", "share"]]
 
 
