@@ -42,8 +42,20 @@ TRADE_SET_METRICS = {
 SUPPLY_SET_METRICS = ("geopolrisk_score", "geopolrisk_cf", "production_hhi")
 SET_METRICS = (*TRADE_SET_METRICS, *SUPPLY_SET_METRICS)
 """Metrics ``chainwatch metrics --as ALL`` computes for every importer at once."""
-COLUMNS = ["perspective", "year", "material", "stage", "scope", "metric", "value", "unit",
-           "detail", "method_id", "method_version", "sources"]  # fmt: skip
+COLUMNS = [
+    "perspective",
+    "year",
+    "material",
+    "stage",
+    "scope",
+    "metric",
+    "value",
+    "unit",
+    "detail",
+    "method_id",
+    "method_version",
+    "sources",
+]
 
 
 def calc_all_importers(
@@ -67,8 +79,9 @@ def calc_all_importers(
         perspectives = relations.all_perspectives()
         members = relations.members(perspectives)
         scope = relations.scope(None, None, None)
-        relations.register_trade(members, relations.bloc_members(relations.resolve_perspective(
-            bloc)), scope, window)  # fmt: skip
+        relations.register_trade(
+            members, relations.bloc_members(relations.resolve_perspective(bloc)), scope, window
+        )
         covered = {str(row[0]) for row in relations.engine.rows(sql.COVERED_SCOPES)}
         partners = relations.engine.frame(sql.PARTNER_IMPORTS)
         concentration = relations.engine.frame(sql.IMPORT_CONCENTRATION)
@@ -85,8 +98,9 @@ def calc_all_importers(
     if supply_metrics:
         supply = _supply(production, members, wanted)
         codes = [p.code for p in perspectives]
-        frames.append(_supply_rows(supply, partners, governance, covered, scope_keys,
-                                   supply_metrics, codes))  # fmt: skip
+        frames.append(
+            _supply_rows(supply, partners, governance, covered, scope_keys, supply_metrics, codes)
+        )
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     return _provenance(frame, sources)
 
@@ -97,8 +111,10 @@ def _trade_rows(
     rows = concentration[concentration["year"].isin(years)].merge(scope_keys, on="scope_key")
     long = rows.melt(
         id_vars=["perspective", "year", "scope_key", "material", "stage"],
-        value_vars=[TRADE_SET_METRICS[m] for m in metrics], var_name="metric", value_name="value",
-    )  # fmt: skip
+        value_vars=[TRADE_SET_METRICS[m] for m in metrics],
+        var_name="metric",
+        value_name="value",
+    )
     return long.rename(columns={"scope_key": "scope"}).assign(detail=None)
 
 
@@ -106,8 +122,9 @@ def _supply(production: pd.DataFrame, members: pd.DataFrame, years: list[int]) -
     """Per material, stage (mine, refinery) and year: production HHI, unit and each
     perspective's domestic production (in tonnes where the unit converts)."""
     records = []
-    rows = production[production["stage"].isin(inputs.PRODUCTION_STAGES)
-                      & production["year"].isin(years)]  # fmt: skip
+    rows = production[
+        production["stage"].isin(inputs.PRODUCTION_STAGES) & production["year"].isin(years)
+    ]
     for (material, stage, year), group in rows.groupby(["material", "stage", "year"]):
         series = choose_production_series(group)
         if series.empty:
@@ -120,14 +137,31 @@ def _supply(production: pd.DataFrame, members: pd.DataFrame, years: list[int]) -
         inside = shares.merge(members, left_on="country_iso3", right_on="iso3")
         inside = inside[(inside["from_year"] <= year) & (inside["to_year"] >= year)]
         domestic = inside.groupby("perspective")["quantity"].sum()
-        records.append(pd.DataFrame({
-            "perspective": domestic.index, "domestic": domestic.to_numpy(dtype=float),
-        }).assign(material=material, stage=stage, year=int(year), unit=unit, hhi=hhi))  # fmt: skip
-        records.append(pd.DataFrame({"perspective": [None], "domestic": [0.0], "material": [
-            material], "stage": [stage], "year": [int(year)], "unit": [unit], "hhi": [hhi]}))  # fmt: skip
+        records.append(
+            pd.DataFrame(
+                {
+                    "perspective": domestic.index,
+                    "domestic": domestic.to_numpy(dtype=float),
+                }
+            ).assign(material=material, stage=stage, year=int(year), unit=unit, hhi=hhi)
+        )
+        records.append(
+            pd.DataFrame(
+                {
+                    "perspective": [None],
+                    "domestic": [0.0],
+                    "material": [material],
+                    "stage": [stage],
+                    "year": [int(year)],
+                    "unit": [unit],
+                    "hhi": [hhi],
+                }
+            )
+        )
     if not records:
-        return pd.DataFrame(columns=["perspective", "domestic", "material", "stage", "year",
-                                     "unit", "hhi"])  # fmt: skip
+        return pd.DataFrame(
+            columns=["perspective", "domestic", "material", "stage", "year", "unit", "hhi"]
+        )
     return pd.concat(records, ignore_index=True)
 
 
@@ -145,43 +179,68 @@ def _supply_rows(
     supply = supply.assign(scope_key=supply["material"] + "|" + supply["stage"])
     supply = supply[supply["scope_key"].isin(set(scope_keys["scope_key"]))]
     instability = governance[["year", "country_iso3", "instability"]].rename(
-        columns={"country_iso3": "exporter_iso3"})  # fmt: skip
+        columns={"country_iso3": "exporter_iso3"}
+    )
     weighted = partners.merge(instability, on=["year", "exporter_iso3"], how="left")
     quantity = weighted["quantity_t"].fillna(0.0)
-    weighted = weighted.assign(
-        quantity=quantity,
-        weighted=quantity * weighted["instability"].fillna(NEUTRAL_INSTABILITY),
-    ).groupby(["perspective", "year", "scope_key"], as_index=False)[
-        ["quantity", "weighted", "value_usd"]].sum()  # fmt: skip
+    weighted = (
+        weighted.assign(
+            quantity=quantity,
+            weighted=quantity * weighted["instability"].fillna(NEUTRAL_INSTABILITY),
+        )
+        .groupby(["perspective", "year", "scope_key"], as_index=False)[
+            ["quantity", "weighted", "value_usd"]
+        ]
+        .sum()
+    )
     tables = supply[["material", "stage", "year", "unit", "hhi", "scope_key"]].drop_duplicates(
-        ["scope_key", "year"])  # fmt: skip
+        ["scope_key", "year"]
+    )
     domestic = supply.dropna(subset=["perspective"])
-    pairs = pd.concat([weighted[["perspective", "year", "scope_key"]],
-                       domestic[["perspective", "year", "scope_key"]]]).drop_duplicates()  # fmt: skip
-    table = (pairs.merge(tables, on=["scope_key", "year"])
-             .merge(domestic[["perspective", "year", "scope_key", "domestic"]],
-                    on=["perspective", "year", "scope_key"], how="left")
-             .merge(weighted, on=["perspective", "year", "scope_key"], how="left"))  # fmt: skip
+    pairs = pd.concat(
+        [
+            weighted[["perspective", "year", "scope_key"]],
+            domestic[["perspective", "year", "scope_key"]],
+        ]
+    ).drop_duplicates()
+    table = (
+        pairs.merge(tables, on=["scope_key", "year"])
+        .merge(
+            domestic[["perspective", "year", "scope_key", "domestic"]],
+            on=["perspective", "year", "scope_key"],
+            how="left",
+        )
+        .merge(weighted, on=["perspective", "year", "scope_key"], how="left")
+    )
     table = table.fillna({"domestic": 0.0, "quantity": 0.0, "weighted": 0.0, "value_usd": 0.0})
     factor = table["unit"].map(TONNES_PER_UNIT)
     domestic_t = table["domestic"] * factor
     denominator = domestic_t + table["quantity"]
-    table["geopolrisk_score"] = np.where(denominator > 0, table["hhi"] * table["weighted"]
-                                         / denominator.where(denominator > 0), np.nan)  # fmt: skip
+    table["geopolrisk_score"] = np.where(
+        denominator > 0,
+        table["hhi"] * table["weighted"] / denominator.where(denominator > 0),
+        np.nan,
+    )
     scored = factor.notna() & (denominator > 0) & table["scope_key"].isin(covered)
     price = table["value_usd"] / (table["quantity"] * 1000).where(table["quantity"] > 0)
     table["geopolrisk_cf"] = table["geopolrisk_score"] * price.where(price != 0)
     frames = []
     if "production_hhi" in metrics:
         everyone = tables.merge(pd.DataFrame({"perspective": codes}), how="cross")
-        frames.append(everyone[["perspective", "year", "scope_key", "material", "stage"]].assign(
-            metric="production_hhi", value=everyone["hhi"], detail=None))  # fmt: skip
+        frames.append(
+            everyone[["perspective", "year", "scope_key", "material", "stage"]].assign(
+                metric="production_hhi", value=everyone["hhi"], detail=None
+            )
+        )
     for metric in (m for m in metrics if m != "production_hhi"):
         chosen = table[scored]
-        frames.append(chosen[["perspective", "year", "scope_key", "material", "stage"]].assign(
-            metric=metric, value=chosen[metric],
-            detail="average import price USD/kg" if metric == "geopolrisk_cf" else None,
-        ))  # fmt: skip
+        frames.append(
+            chosen[["perspective", "year", "scope_key", "material", "stage"]].assign(
+                metric=metric,
+                value=chosen[metric],
+                detail="average import price USD/kg" if metric == "geopolrisk_cf" else None,
+            )
+        )
     return pd.concat(frames, ignore_index=True).rename(columns={"scope_key": "scope"})
 
 
@@ -191,10 +250,13 @@ def _provenance(frame: pd.DataFrame, sources: dict[str, str]) -> pd.DataFrame:
         unit=frame["metric"].map({n: m.unit for n, m in methods.items()}),
         method_id=frame["metric"].map({n: m.method_id for n, m in methods.items()}),
         method_version=frame["metric"].map({n: m.version for n, m in methods.items()}),
-        sources=frame["metric"].map({
-            n: "; ".join(filter(None, (sources.get(s) for s in m.inputs)))
-            for n, m in methods.items()}),
-    )  # fmt: skip
+        sources=frame["metric"].map(
+            {
+                n: "; ".join(filter(None, (sources.get(s) for s in m.inputs)))
+                for n, m in methods.items()
+            }
+        ),
+    )
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
     frame["year"] = frame["year"].astype(int)
     ordered = frame[COLUMNS].sort_values(["perspective", "year", "scope", "metric"])
