@@ -11,20 +11,23 @@ import pandas as pd
 import typer
 
 from chainwatch import schema
+from chainwatch.cli.engine_options import EngineOption, LakeOption, SparkMasterOption, engine_spec
 from chainwatch.cli.output import Format, console, emit, errors
 from chainwatch.cli.partnerships import partnerships_app, texts_app
 from chainwatch.cli.watch import watch_app
-from chainwatch.errors import InputError, QueryError, StoreError
+from chainwatch.errors import EngineError, InputError, QueryError, StoreError
 from chainwatch.ingest.pipeline import PARSERS, build_bundle, ingest_file
 from chainwatch.ingest.reference_lists import parse_user_group
-from chainwatch.metrics.risk import calc_risk_table
-from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
+from chainwatch.metrics.all_importers import SET_METRICS
+from chainwatch.metrics.service import DEFAULT_BLOC
 from chainwatch.partnerships.service import add_text_files, read_partnerships
+from chainwatch.services import metrics as services
 from chainwatch.store import Store
 from chainwatch.store.app_state import AppState
 from chainwatch.store.bundle import bundle_directory, load_bundle
+from chainwatch.store.lake import write_lake
 from chainwatch.store.load import load_parsed
-from chainwatch.store.queries import default_risk_year, read_groups, read_sources
+from chainwatch.store.queries import read_groups, read_sources
 
 app = typer.Typer(
     help="Allied supply-chain intelligence: dependence, concentration and supply risk.",
@@ -38,6 +41,9 @@ app.add_typer(groups_app, name="groups")
 app.add_typer(watch_app, name="watch")
 app.add_typer(texts_app, name="texts")
 app.add_typer(partnerships_app, name="partnerships")
+export_app = typer.Typer(help="Write the canonical tables for other engines.")
+app.add_typer(export_app, name="export")
+ALL_IMPORTERS = "ALL"
 
 StoreOption = Annotated[
     Path | None,
@@ -137,12 +143,35 @@ def metrics(
     stage: Annotated[str | None, typer.Option("--stage", help="mine or refinery")] = None,
     bloc: BlocOption = DEFAULT_BLOC,
     wide: Annotated[bool, typer.Option("--wide", help="one column per metric")] = False,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            help=f"only these metrics (repeatable); with --as ALL: {', '.join(SET_METRICS)}",
+        ),
+    ] = None,
     store: StoreOption = None,
     output_format: FormatOption = Format.table,
     out: OutOption = None,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = None,
+    lake: LakeOption = None,
 ) -> None:
-    """Dependence, concentration and supply-risk metrics for a country or a group."""
-    frame = calc_metrics(_ready(Store(store)), perspective, year, material, hs6, stage, bloc)
+    """Dependence, concentration and supply-risk metrics for a country or a group, or with
+    ``--as ALL`` for every country and group at once."""
+    spec = engine_spec(engine, spark_master, lake)
+    ready = _ready(Store(store)) if lake is None else Store(store)
+    if perspective.strip().upper() == ALL_IMPORTERS:
+        if material or hs6 or stage:
+            raise QueryError("--as ALL covers every material: leave out --material/--hs6/--stage")
+        if not year:
+            raise QueryError("--as ALL needs --year")
+        frame = services.all_importers(ready, year, metric or ["geopolrisk_score"], bloc, spec)
+    else:
+        frame = services.dependency_metrics(ready, perspective, year, material, hs6, stage,
+                                            bloc, spec)  # fmt: skip
+        if metric:
+            frame = frame[frame["metric"].isin(metric)].reset_index(drop=True)
     if wide:
         frame = frame.pivot_table(
             index=["perspective", "year", "material", "stage"], columns="metric",
@@ -162,10 +191,15 @@ def risk(
     store: StoreOption = None,
     output_format: FormatOption = Format.table,
     out: OutOption = None,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = None,
+    lake: LakeOption = None,
 ) -> None:
     """All materials ranked by supply risk for a perspective, with the criteria that fire."""
-    ready = _ready(Store(store))
-    table = calc_risk_table(ready, perspective, year or default_risk_year(ready), bloc)
+    spec = engine_spec(engine, spark_master, lake)
+    ready = _ready(Store(store)) if lake is None else Store(store)
+    chosen = year or services.default_risk_year(ready, spec)
+    table = services.risk_table(ready, perspective, chosen, bloc, spec)
     if output_format is Format.table and out is None:
         shown = table.head(top)[["rank", "material", "riskiest_stage", "eu_supply_risk",
                                  "import_reliance", "production_hhi", "import_partner_hhi",
@@ -173,6 +207,21 @@ def risk(
         emit(shown, output_format, out, title=f"Supply risk for {perspective}")
         return
     emit(table, output_format, out)
+
+
+@export_app.command("lake")
+def export_lake(
+    directory: Annotated[Path, typer.Argument(help="directory to write (new, or a lake)")],
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the canonical tables as Parquet partitioned by year (trade also by HS chapter),
+    for Spark or DuckDB to read directly (``--engine spark --lake DIR``)."""
+    rows = write_lake(_ready(Store(store)), directory)
+    if as_json:
+        print(json.dumps({"lake": str(directory), "tables": rows}))
+        return
+    console.print(f"Wrote {sum(rows.values()):,} rows in {len(rows)} tables to {directory}")
 
 
 @app.command()
@@ -192,9 +241,9 @@ def start(
     ready = _ready(Store(store))
     if texts:
         _add_start_texts(ready, texts)
-    chosen = year or default_risk_year(ready)
+    chosen = year or services.default_risk_year(ready)
     console.print(f"chainwatch: store {ready.path}")
-    table = calc_risk_table(ready, perspective, chosen, DEFAULT_BLOC)
+    table = services.risk_table(ready, perspective, chosen, DEFAULT_BLOC)
     shown = table.head(15)[["rank", "material", "riskiest_stage", "eu_supply_risk",
                             "import_reliance", "outside_bloc_share", "criteria"]]  # fmt: skip
     emit(shown, Format.table, None, title=f"Most exposed materials: {perspective}, {chosen}")
@@ -289,6 +338,6 @@ def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit status 2."""
     try:
         app()
-    except (InputError, QueryError, StoreError) as error:
+    except (InputError, QueryError, StoreError, EngineError) as error:
         errors.print(f"[bold red]error:[/bold red] {error}", highlight=False, soft_wrap=True)
         sys.exit(2)

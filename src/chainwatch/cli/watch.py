@@ -12,8 +12,10 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from chainwatch.cli.engine_options import EngineOption, LakeOption, SparkMasterOption, engine_spec
 from chainwatch.cli.output import Format, console, emit, errors
 from chainwatch.errors import QueryError
+from chainwatch.services.engines import on_engine
 from chainwatch.store import Store
 from chainwatch.store.app_state import APP_DB_VARIABLE, AppState
 from chainwatch.store.bundle import load_bundle
@@ -77,6 +79,9 @@ def run(
             "(--as: a reporter ISO3; default: every reporter)",
         ),
     ] = None,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = None,
+    lake: LakeOption = None,
 ) -> None:
     """Alerts of a year, each explained in one sentence, using only data known by its end."""
     ready = _ready(Store(store))
@@ -90,8 +95,9 @@ def run(
                      out)  # fmt: skip
         return
     chosen = year if year is not None else max(read_trade_years(ready))
-    alerts = calc_alerts(ready, chosen, perspective, material,
-                         load_rules(rules) if rules else None, bloc)  # fmt: skip
+    chosen_rules = load_rules(rules) if rules else None
+    alerts = on_engine(ready, engine_spec(engine, spark_master, lake), lambda source: calc_alerts(
+        source, chosen, perspective, material, chosen_rules, bloc))  # fmt: skip
     frame = alerts_frame(alerts)
     _emit_alerts(frame, str(chosen), perspective or "ALLIED, CAN, EU27, GBR, USA", output_format,
                  out)  # fmt: skip
@@ -132,14 +138,18 @@ def backtest(
     chart: Annotated[
         Path | None, typer.Option("--chart", help="SVG chart (default with --out: OUT.svg)")
     ] = None,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = None,
+    lake: LakeOption = None,
 ) -> None:
     """Replay years with only what was known each year; score against export restrictions.
 
     table: summary, events and alerts per year; csv: the events scored; json: everything.
     """
     ready = _ready(Store(store))
-    report = run_backtest(ready, year_from, year_to, load_rules(rules) if rules else None,
-                          perspective or None, bloc)  # fmt: skip
+    chosen_rules = load_rules(rules) if rules else None
+    report = on_engine(ready, engine_spec(engine, spark_master, lake), lambda source: run_backtest(
+        source, year_from, year_to, chosen_rules, perspective or None, bloc))  # fmt: skip
     chart_path = chart or (out.with_suffix(".svg") if out is not None else None)
     if chart_path is not None:
         chart_path.write_text(render_backtest_svg(report), encoding="utf-8")

@@ -125,7 +125,8 @@ def _supply(production: pd.DataFrame, members: pd.DataFrame, years: list[int]) -
     rows = production[
         production["stage"].isin(inputs.PRODUCTION_STAGES) & production["year"].isin(years)
     ]
-    for (material, stage, year), group in rows.groupby(["material", "stage", "year"]):
+    for keys, group in rows.groupby(["material", "stage", "year"]):
+        material, stage, year = str(keys[0]), str(keys[1]), int(str(keys[2]))
         series = choose_production_series(group)
         if series.empty:
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
-from chainwatch.store import Store
+from chainwatch.store.relations import Source
 
 FLAG_LABELS = {
     "screen_concentrated_suppliers": "import HHI > 0.4",
@@ -16,14 +16,14 @@ EU_CRITICAL_SUPPLY_RISK = 1.0
 
 
 def calc_risk_table(
-    store: Store, perspective: str, year: int | None = None, bloc: str = DEFAULT_BLOC
+    source: Source, perspective: str, year: int | None = None, bloc: str = DEFAULT_BLOC
 ) -> pd.DataFrame:
     """One row per material: headline metrics at its riskiest stage and the criteria it meets.
 
     Ranked by EU supply risk (the larger of the mine and refinery stages), then by how many
     screen criteria fire, then by outside-bloc share.
     """
-    tidy = calc_metrics(store, perspective, year, bloc=bloc)
+    tidy = calc_metrics(source, perspective, year, bloc=bloc)
     wide = tidy.pivot_table(
         index=["perspective", "year", "material", "stage"], columns="metric", values="value",
         aggfunc="first", dropna=False,

@@ -244,6 +244,18 @@ class Relations:
         )
         return [int(row[0]) for row in found]
 
+    def default_risk_year(self) -> int:
+        """The latest year with both trade flows and production figures (else the latest trade
+        year; 0 for an empty store)."""
+        found = self.rows(
+            "SELECT max(t.year) FROM (SELECT DISTINCT year FROM {trade_flow}) t "
+            "JOIN (SELECT DISTINCT year FROM {production}) p ON p.year = t.year"
+        )
+        if found and found[0][0] is not None:
+            return int(found[0][0])
+        years = self.trade_years()
+        return years[-1] if years else 0
+
     def register_trade(
         self,
         members: pd.DataFrame,

@@ -36,8 +36,7 @@ from typing import Any
 import pandas as pd
 
 from chainwatch.errors import QueryError
-from chainwatch.store import Store
-from chainwatch.store.queries import read_trade_years
+from chainwatch.store.relations import Source, open_relations
 from chainwatch.watch.alerts import Alert, alerts_frame
 from chainwatch.watch.inputs import (
     DEFAULT_BLOC,
@@ -270,7 +269,7 @@ def replay(monitor: Monitor, years: Iterable[int]) -> list[Alert]:
 
 
 def run_backtest(
-    store: Store,
+    source: Source,
     year_from: int = 2000,
     year_to: int = 2024,
     rules: Sequence[RuleSpec] | None = None,
@@ -280,10 +279,11 @@ def run_backtest(
     """Replay ``year_from`` .. ``year_to`` and score the alerts against the event list."""
     if year_from > year_to:
         raise QueryError(f"--from {year_from} is after --to {year_to}")
-    inputs = read_watch_inputs(store, year_to, perspectives, bloc)
-    last_trade_year = max(read_trade_years(store))
-    return backtest_inputs(inputs, year_from, year_to, rules, read_event_list(store),
-                           last_trade_year)  # fmt: skip
+    with open_relations(source) as relations:
+        inputs = read_watch_inputs(relations, year_to, perspectives, bloc)
+        last_trade_year = max(relations.trade_years())
+        events = read_event_list(relations)
+    return backtest_inputs(inputs, year_from, year_to, rules, events, last_trade_year)
 
 
 def backtest_inputs(

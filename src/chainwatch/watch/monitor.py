@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from chainwatch.errors import QueryError
-from chainwatch.store import Store
+from chainwatch.store.relations import Source
 from chainwatch.watch.alerts import (
     Alert,
     AlertState,
@@ -315,7 +315,7 @@ def _text(value: Any) -> str | None:
 
 
 def calc_alerts(
-    store: Store,
+    source: Source,
     year: int,
     perspective: str | None = None,
     material: str | None = None,
@@ -323,5 +323,5 @@ def calc_alerts(
     bloc: str = DEFAULT_BLOC,
 ) -> list[Alert]:
     """Alerts of ``year`` for a perspective (default: ALLIED, CAN, EU27, GBR, USA)."""
-    inputs = read_watch_inputs(store, year, [perspective] if perspective else None, bloc)
+    inputs = read_watch_inputs(source, year, [perspective] if perspective else None, bloc)
     return Monitor(inputs, rules, material).alerts(year)
