@@ -82,7 +82,12 @@ def test_monitor_import_structure_matches_the_sql_definition(bundled_store: Stor
 @pytest.mark.slow
 def test_production_map_uses_the_metric_series(bundled_store: Store) -> None:
     """The dashboard's production map and the metric table choose the same series."""
-    for material, stage in (("cobalt", "mine"), ("lithium", "mine"), ("cobalt", "refinery")):
+    for material, stage in (
+        ("cobalt", "mine"),
+        ("boron", "mine"),
+        ("titanium", "mine"),
+        ("silicon", "refinery"),
+    ):
         shown = calc_production_map(bundled_store, material, stage)
         year = int(shown["year"].iloc[0])
         with open_relations(bundled_store) as relations:
