@@ -69,7 +69,10 @@ def bind(text: str, params: Mapping[str, Any] | None, dialect: str) -> str:
     """Replace ``:name`` placeholders by literals of ``params`` (quoted by SQLGlot)."""
     if not params:
         return text
-    tree = sqlglot.parse_one(text, read=dialect)
+    try:
+        tree = sqlglot.parse_one(text, read=dialect)
+    except sqlglot.errors.ParseError as error:
+        raise EngineError(f"a query chainwatch built does not parse: {error}") from error
     names = {str(node.name) for node in tree.find_all(exp.Placeholder)}
     missing = names - set(params)
     if missing:
