@@ -14,11 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from chainwatch.ingest.pipeline import ingest_file as _ingest_file
-from chainwatch.metrics.risk import calc_risk_table
-from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
+from chainwatch.services import metrics, reference
+from chainwatch.services.metrics import DEFAULT_BLOC, EngineSpec
 from chainwatch.store import Store
 from chainwatch.store.bundle import load_bundle
-from chainwatch.store.queries import read_sources
 
 
 def open_store(path: Path | str | None = None) -> Store:
@@ -42,7 +41,7 @@ def ingest_file(kind: str, path: Path | str, store: Path | str | None = None) ->
 
 def list_sources(store: Path | str | None = None) -> pd.DataFrame:
     """Provenance of every data set in the store."""
-    return read_sources(open_store(store))
+    return reference.sources(open_store(store))
 
 
 def dependency_metrics(
@@ -53,9 +52,16 @@ def dependency_metrics(
     stage: str | None = None,
     bloc: str = DEFAULT_BLOC,
     store: Path | str | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> pd.DataFrame:
-    """Every metric for a perspective (ISO3 or group), tidy, with method and sources."""
-    return calc_metrics(open_store(store), perspective, years, material, hs6, stage, bloc)
+    """Every metric for a perspective (ISO3 or group), tidy, with method and sources.
+
+    ``engine``: "duckdb" (default) or "spark" (``spark_master``: a Spark master URL, default
+    ``local[2]``)."""
+    spec = EngineSpec(kind=engine, spark_master=spark_master)
+    return metrics.dependency_metrics(open_store(store), perspective, years, material, hs6,
+                                      stage, bloc, engine=spec)  # fmt: skip
 
 
 def risk_table(
@@ -63,18 +69,22 @@ def risk_table(
     year: int | None = None,
     bloc: str = DEFAULT_BLOC,
     store: Path | str | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> pd.DataFrame:
-    """All materials ranked by supply risk for a perspective, with the criteria that flag them."""
-    return calc_risk_table(open_store(store), perspective, year, bloc)
+    """All materials ranked by supply risk for a perspective, with the criteria that flag them.
+
+    ``engine`` and ``spark_master``: as for :func:`dependency_metrics`."""
+    spec = EngineSpec(kind=engine, spark_master=spark_master)
+    return metrics.risk_table(open_store(store), perspective, year, bloc, engine=spec)
 
 
 def add_texts(paths: Sequence[Path | str], store: Path | str | None = None) -> pd.DataFrame:
     """Add press texts to the partnership tracker (all or none); one row per text."""
-    from chainwatch.partnerships.service import add_text_files
-    from chainwatch.store.app_state import AppState
+    from chainwatch.services import partnerships as tracker  # spaCy: only when used
 
-    with AppState(None, open_store(store).path) as state:
-        added = add_text_files(state, [Path(p) for p in paths], actor="python")
+    with tracker.tracker_state(open_store(store)) as state:
+        added = tracker.add_texts(state, [Path(p) for p in paths], actor="python")
     return pd.DataFrame(
         [{"id": a.text.id, "name": a.text.name, "added": a.text.added_now,
           "instruments": "; ".join(a.instruments)} for a in added]
@@ -88,16 +98,13 @@ def partnership_records(
     store: Path | str | None = None,
 ) -> pd.DataFrame:
     """The partnership records read from the texts added so far, one row each."""
-    from chainwatch.partnerships.service import (
-        filter_partnerships,
-        partnerships_frame,
-        read_partnerships,
-    )
-    from chainwatch.store.app_state import AppState
+    from chainwatch.services import partnerships as tracker  # spaCy: only when used
 
-    with AppState(None, open_store(store).path) as state:
-        records = read_partnerships(state)
-    return partnerships_frame(filter_partnerships(records, theme, party, material=material))
+    with tracker.tracker_state(open_store(store)) as state:
+        records = tracker.stored_records(state)
+    return tracker.partnerships_frame(
+        tracker.filter_partnerships(records, theme, party, material=material)
+    )
 
 
 def partnership_coverage(
@@ -107,12 +114,9 @@ def partnership_coverage(
     store: Path | str | None = None,
 ) -> pd.DataFrame:
     """The perspective's most exposed materials and the partnerships covering each."""
-    from chainwatch.partnerships.service import calc_partnership_coverage, read_partnerships
-    from chainwatch.store.app_state import AppState
-    from chainwatch.store.queries import default_risk_year
+    from chainwatch.services import partnerships as tracker  # spaCy: only when used
 
     ready = open_store(store)
-    with AppState(None, ready.path) as state:
-        records = read_partnerships(state)
-    chosen = year if year is not None else default_risk_year(ready)
-    return calc_partnership_coverage(ready, records, perspective, chosen, top)
+    with tracker.tracker_state(ready) as state:
+        frame, _ = tracker.coverage_frame(None, ready, state, perspective, year, top)
+    return frame

@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from chainwatch import __version__
-from chainwatch.api.cache import ResultCache
 from chainwatch.api.documentation import (
     OPENAPI_PATH,
     STATIC_DIRECTORY,
@@ -18,8 +17,9 @@ from chainwatch.api.documentation import (
     install_openapi,
 )
 from chainwatch.api.problems import PROBLEM_JSON, install_problem_handlers, problem
+from chainwatch.services.cache import ResultCache
+from chainwatch.services.partnerships import tracker_state
 from chainwatch.store import Store
-from chainwatch.store.app_state import AppState
 
 __all__ = ["PROBLEM_JSON", "create_app", "problem"]
 
@@ -47,7 +47,7 @@ def create_app(store_path: Path | str | None = None) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     app.state.store = store
-    app.state.app_state = AppState(None, store.path)  # texts of the partnership tracker
+    app.state.app_state = tracker_state(store)  # texts of the partnership tracker
     app.state.cache = ResultCache(store)
     app.state.bodies = ResultCache(
         store, BODY_CACHE_ENTRIES, weigh=lambda rendered: len(rendered.body),

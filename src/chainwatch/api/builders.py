@@ -1,60 +1,23 @@
 """Service results shaped as API tables: validated rows, envelope extras, CSV rows.
 
-Only reshaping happens here (nesting, pivoting, picking columns); every number comes from the
-metric services and every row from the store's read queries.
+Only reshaping happens here (nesting, pivoting, picking columns); every number and every row
+comes from :mod:`chainwatch.services` (the request checks live in
+:mod:`chainwatch.services.reference`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from chainwatch.api import models
 from chainwatch.api.representation import Table, plain, rows
-from chainwatch.errors import QueryError
-from chainwatch.store import Store
-from chainwatch.store.queries import read_material_catalogue, read_trade_years
 
 WIDE_KEYS = ["perspective", "year", "scope"]
 HEADLINE_METRICS = ("import_partner_hhi", "outside_bloc_share", "production_hhi",
                     "eu_supply_risk")  # fmt: skip
-
-
-def require_trade_years(store: Store, years: Iterable[int]) -> None:
-    """Raise QueryError (404) for years without trade data, as the metric services do."""
-    available = read_trade_years(store)
-    if not available:
-        raise QueryError("the store holds no trade flows")
-    missing = sorted(set(years) - set(available))
-    if missing:
-        raise QueryError(f"no trade data for {missing}; available {available[0]}-{available[-1]}")
-
-
-def year_range(store: Store, first: int | None, last: int | None) -> list[int]:
-    """Years with trade data between ``first`` and ``last`` (inclusive, open ends allowed)."""
-    available = read_trade_years(store)
-    chosen = [year for year in available
-              if (first is None or year >= first) and (last is None or year <= last)]  # fmt: skip
-    if not chosen:
-        span = f"{available[0]}-{available[-1]}" if available else "none"
-        asked = f"{first if first is not None else '...'}-{last if last is not None else '...'}"
-        raise QueryError(f"no trade data in {asked}; available {span}")
-    return chosen
-
-
-def latest_trade_year(store: Store) -> int:
-    available = read_trade_years(store)
-    if not available:
-        raise QueryError("the store holds no trade flows")
-    return available[-1]
-
-
-def require_material(store: Store, material: str) -> None:
-    known = list(read_material_catalogue(store)["material"])
-    if material not in known:
-        raise QueryError(f"unknown material {material!r}; known: {', '.join(known)}")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -20,9 +20,8 @@ from chainwatch.api.parameters import (
     YearsQuery,
 )
 from chainwatch.api.representation import Table, send_table
-from chainwatch.metrics.risk import calc_risk_table
-from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
-from chainwatch.store.queries import default_risk_year
+from chainwatch.services import reference
+from chainwatch.services.metrics import DEFAULT_BLOC, dependency_metrics, risk_table
 
 router = APIRouter(tags=["metrics"], dependencies=[Conditional])
 
@@ -50,7 +49,7 @@ async def metrics(
     store = request.app.state.store
 
     def build() -> Table:
-        frame = calc_metrics(store, perspective, year, material, hs6, stage, bloc)
+        frame = dependency_metrics(store, perspective, year, material, hs6, stage, bloc)
         return builders.metric_table(frame, wide)
 
     params = {"perspective": perspective, "year": year, "material": material, "hs6": hs6,
@@ -72,8 +71,8 @@ async def risk(
     store = request.app.state.store
 
     def build() -> Table:
-        chosen = year if year is not None else default_risk_year(store)
-        return builders.risk_table(calc_risk_table(store, perspective, chosen, bloc))
+        chosen = year if year is not None else reference.default_year(store)
+        return builders.risk_table(risk_table(store, perspective, chosen, bloc))
 
     params = {"perspective": perspective, "year": year, "bloc": bloc}
     return await send_table(request, options, "risk", params, build, models.RiskPage)

@@ -10,14 +10,13 @@ from fastapi import Depends, Header, Query
 from pydantic import Field
 
 from chainwatch.api.models import Stage
+from chainwatch.services.reference import PERSPECTIVE_PATTERN as PERSPECTIVE_PATTERN
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 5000
 MAX_PAGE = 1_000_000
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 MAX_YEARS = 40
-PERSPECTIVE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{1,31}$"
-"""An ISO3 code or a group id (the rule user-defined groups follow)."""
 
 
 PAGE_SIZE_HELP = f"items per page (JSON only), at most {MAX_PAGE_SIZE}"

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from chainwatch.api.cache import ResultCache
 from chainwatch.api.documentation import table_responses
 from chainwatch.api.parameters import (
     PERSPECTIVE_PATTERN,
@@ -35,28 +33,25 @@ from chainwatch.api.partnership_models import (
     ThemeRow,
 )
 from chainwatch.api.representation import Table, rows, send_table
-from chainwatch.metrics.risk import calc_risk_table
-from chainwatch.metrics.service import DEFAULT_BLOC
-from chainwatch.partnerships.model import Partnership
-from chainwatch.partnerships.service import (
-    calc_partnership_coverage,
+from chainwatch.services import partnerships as tracker
+from chainwatch.services.cache import ResultCache
+from chainwatch.services.metrics import DEFAULT_BLOC
+from chainwatch.services.partnerships import (
+    DEFAULT_TOP,
+    AppState,
     commitments_frame,
-    extract_stored,
+    coverage_frame,
     filter_partnerships,
     find_partnership,
     partnerships_frame,
     record_document,
+    stored_records,
     texts_frame,
     themes_frame,
 )
-from chainwatch.store import Store
-from chainwatch.store.app_state import AppState
-from chainwatch.store.queries import default_risk_year
-from chainwatch.store.text_store import read_text_ids, read_texts
 
 router = APIRouter(tags=["partnerships"], dependencies=[Conditional])
 METHOD = "docs/partnerships.md"
-DEFAULT_TOP = 15
 
 OptionalPartyQuery = Annotated[
     str | None,
@@ -76,24 +71,6 @@ def app_state(request: Request) -> AppState:
     return state
 
 
-def stored_records(state: AppState) -> list[Partnership]:
-    return extract_stored(read_texts(state))
-
-
-def coverage_frame(cache: ResultCache, store: Store, state: AppState, perspective: str,
-                   year: int | None, top: int, bloc: str) -> tuple[pd.DataFrame, int]:  # fmt: skip
-    """The coverage table and its year; the risk table comes from the result cache."""
-    chosen = year if year is not None else default_risk_year(store)
-    risk = cache.get(
-        "partnerships.risk",
-        {"perspective": perspective, "year": chosen, "bloc": bloc},
-        lambda: calc_risk_table(store, perspective, chosen, bloc),
-    )
-    frame = calc_partnership_coverage(store, stored_records(state), perspective, chosen, top,
-                                      bloc, exposures=risk)  # fmt: skip
-    return frame, chosen
-
-
 @router.get("/partnerships", response_model=PartnershipPage, responses=table_responses())
 async def partnerships(
     request: Request,
@@ -107,7 +84,7 @@ async def partnerships(
     merged (one record per instrument, with every source), with their commitments, amounts,
     dates and the materials they reach. CSV: one row per record."""
     state = app_state(request)
-    texts = await run_in_threadpool(read_text_ids, state)
+    texts = await run_in_threadpool(tracker.text_ids, state)
 
     def build() -> Table:
         found = filter_partnerships(stored_records(state), theme, party, instrument, material)
@@ -134,7 +111,7 @@ async def partnership_coverage(
     'theme' (a theme concerns it) or 'none'."""
     state, store = app_state(request), request.app.state.store
     cache: ResultCache = request.app.state.cache
-    texts = await run_in_threadpool(read_text_ids, state)
+    texts = await run_in_threadpool(tracker.text_ids, state)
 
     def build() -> Table:
         frame, chosen = coverage_frame(cache, store, state, perspective, year, top, bloc)
@@ -169,7 +146,7 @@ async def partnership(
     """One record with every commitment sentence, amount, date, placeholder and source: the
     items are its commitments (CSV: one row per commitment), the record is `partnership`."""
     state = app_state(request)
-    texts = await run_in_threadpool(read_text_ids, state)
+    texts = await run_in_threadpool(tracker.text_ids, state)
 
     def build() -> Table:
         record = find_partnership(stored_records(state), partnership_id)
@@ -186,9 +163,9 @@ async def partnership(
 async def texts(request: Request, options: Options) -> Response:
     """The texts the records are read from (added with `chainwatch texts add`)."""
     state = app_state(request)
-    ids = await run_in_threadpool(read_text_ids, state)
+    ids = await run_in_threadpool(tracker.text_ids, state)
 
     def build() -> Table:
-        return Table(rows(TextRow, texts_frame(read_texts(state))))
+        return Table(rows(TextRow, texts_frame(tracker.texts(state))))
 
     return await send_table(request, options, "texts", {"texts": ids}, build, TextPage)

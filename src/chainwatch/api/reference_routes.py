@@ -17,9 +17,8 @@ from chainwatch.api.parameters import (
     YearQuery,
 )
 from chainwatch.api.representation import Table, rows, send_table
-from chainwatch.metrics.series import calc_country_profile
-from chainwatch.metrics.service import DEFAULT_BLOC
-from chainwatch.store import queries
+from chainwatch.services import metrics, reference
+from chainwatch.services.metrics import DEFAULT_BLOC
 
 router = APIRouter(tags=["reference"], dependencies=[Conditional])
 
@@ -34,7 +33,7 @@ async def perspectives(request: Request, options: Options) -> Response:
     store = request.app.state.store
 
     def build() -> Table:
-        return Table(rows(models.Perspective, queries.read_perspectives(store)))
+        return Table(rows(models.Perspective, reference.perspectives(store)))
 
     return await send_table(request, options, "perspectives", {}, build, models.PerspectivePage)
 
@@ -45,7 +44,7 @@ async def groups(request: Request, options: Options) -> Response:
     store = request.app.state.store
 
     def build() -> Table:
-        return builders.group_table(queries.read_group_members(store))
+        return builders.group_table(reference.group_members(store))
 
     return await send_table(request, options, "groups", {}, build, models.GroupPage)
 
@@ -56,7 +55,7 @@ async def materials(request: Request, options: Options) -> Response:
     store = request.app.state.store
 
     def build() -> Table:
-        return Table(rows(models.Material, queries.read_material_catalogue(store)))
+        return Table(rows(models.Material, reference.material_catalogue(store)))
 
     return await send_table(request, options, "materials", {}, build, models.MaterialPage)
 
@@ -73,8 +72,8 @@ async def products(
 
     def build() -> Table:
         if material is not None:
-            builders.require_material(store, material)
-        return Table(rows(models.Product, queries.read_products(store, material, stage)))
+            reference.require_material(store, material)
+        return Table(rows(models.Product, reference.products(store, material, stage)))
 
     params = {"material": material, "stage": stage}
     return await send_table(request, options, "products", params, build, models.ProductPage)
@@ -86,7 +85,7 @@ async def countries(request: Request, options: Options) -> Response:
     store = request.app.state.store
 
     def build() -> Table:
-        return Table(rows(models.Country, queries.read_countries(store)))
+        return Table(rows(models.Country, reference.countries(store)))
 
     return await send_table(request, options, "countries", {}, build, models.CountryPage)
 
@@ -106,10 +105,10 @@ async def country_profile(
     store = request.app.state.store
 
     def build() -> Table:
-        chosen = year if year is not None else builders.latest_trade_year(store)
-        builders.require_trade_years(store, [chosen])
-        frame = calc_country_profile(store, iso3, chosen, bloc)
-        return builders.profile_table(frame, queries.read_country(store, iso3), chosen, bloc)
+        chosen = year if year is not None else reference.latest_trade_year(store)
+        reference.require_trade_years(store, [chosen])
+        frame = metrics.country_profile(store, iso3, chosen, bloc)
+        return builders.profile_table(frame, reference.country(store, iso3), chosen, bloc)
 
     params = {"iso3": iso3.upper(), "year": year, "bloc": bloc}
     return await send_table(
@@ -123,6 +122,6 @@ async def sources(request: Request, options: Options) -> Response:
     store = request.app.state.store
 
     def build() -> Table:
-        return Table(rows(models.Source, queries.read_sources(store)))
+        return Table(rows(models.Source, reference.sources(store)))
 
     return await send_table(request, options, "sources", {}, build, models.SourcePage)

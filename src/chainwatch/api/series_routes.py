@@ -24,8 +24,13 @@ from chainwatch.api.parameters import (
     YearsQuery,
 )
 from chainwatch.api.representation import Table, rows, send_table
-from chainwatch.metrics.series import calc_import_sources, calc_production_map
-from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
+from chainwatch.services import reference
+from chainwatch.services.metrics import (
+    DEFAULT_BLOC,
+    dependency_metrics,
+    import_sources,
+    production_map,
+)
 
 router = APIRouter(prefix="/series", tags=["series"], dependencies=[Conditional])
 
@@ -54,8 +59,8 @@ async def imports(
 
     def build() -> Table:
         if year:
-            builders.require_trade_years(store, year)
-        frame = calc_import_sources(store, perspective, material, stage, hs6, year, bloc)
+            reference.require_trade_years(store, year)
+        frame = import_sources(store, perspective, material, stage, hs6, year, bloc)
         return Table(rows(models.ImportSourceRow, frame))
 
     params = {"perspective": perspective, "material": material, "stage": stage, "hs6": hs6,
@@ -77,7 +82,7 @@ async def production(
     store = request.app.state.store
 
     def build() -> Table:
-        frame = calc_production_map(store, material, stage, year)
+        frame = production_map(store, material, stage, year)
         return Table(rows(models.ProductionRow, frame))
 
     params = {"material": material, "stage": stage, "year": year}
@@ -104,8 +109,8 @@ async def concentration(
     store = request.app.state.store
 
     def build() -> Table:
-        years = builders.year_range(store, from_year, to_year)
-        frame = calc_metrics(store, perspective, years, material, None, stage, bloc)
+        years = reference.year_range(store, from_year, to_year)
+        frame = dependency_metrics(store, perspective, years, material, None, stage, bloc)
         return builders.concentration_table(frame)
 
     params = {"perspective": perspective, "material": material, "stage": stage, "bloc": bloc,

@@ -126,7 +126,7 @@ SELECT year, split_part(scope_key, '|', 2) AS stage, exporter_iso3, value_usd, q
        value_usd / sum(value_usd) OVER (PARTITION BY year, scope_key) AS share,
        bloc_rows = 1 AS in_bloc
 FROM flagged
-ORDER BY year, stage, value_usd DESC
+ORDER BY year, stage, value_usd DESC, exporter_iso3
 """
 """Imports of one perspective by supplier and year: value, quantity, share of the scope's
 imports that year, and whether the supplier was in the bloc that year."""

@@ -7,30 +7,21 @@ returns are shared, so callers copy before changing them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 from fastapi import Request
 
-from chainwatch.api.alert_routes import Watch, backtest, year_alerts
-from chainwatch.api.partnership_routes import coverage_frame, stored_records
 from chainwatch.errors import QueryError
-from chainwatch.metrics.risk import calc_risk_table
-from chainwatch.metrics.series import (
-    calc_country_profile,
-    calc_import_sources,
-    calc_production_map,
-)
-from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
 from chainwatch.partnerships.model import Partnership
-from chainwatch.store import Store, queries
-from chainwatch.store.app_state import AppState
-from chainwatch.store.text_store import StoredText, read_text_ids, read_texts
+from chainwatch.services import alerts as watch_service
+from chainwatch.services import metrics, reference
+from chainwatch.services import partnerships as tracker
+from chainwatch.services.alerts import BacktestReport, Watch
+from chainwatch.services.cache import ResultCache, Store
+from chainwatch.services.metrics import DEFAULT_BLOC
+from chainwatch.services.partnerships import AppState, StoredText
 from chainwatch.watch.alerts import Alert
-from chainwatch.watch.backtest import BacktestReport
-
-if TYPE_CHECKING:
-    from chainwatch.api.cache import ResultCache
 
 T = TypeVar("T")
 
@@ -50,7 +41,7 @@ class PageData:
     def risk_table(self, perspective: str, year: int) -> pd.DataFrame:
         params = {"perspective": perspective, "year": year, "bloc": self.bloc}
         return self._cached(
-            "risk", params, lambda: calc_risk_table(self.store, perspective, year, self.bloc)
+            "risk", params, lambda: metrics.risk_table(self.store, perspective, year, self.bloc)
         )
 
     def metrics(self, perspective: str, material: str, years: list[int]) -> pd.DataFrame:
@@ -58,14 +49,15 @@ class PageData:
                   "bloc": self.bloc}  # fmt: skip
         return self._cached(
             "metrics", params,
-            lambda: calc_metrics(self.store, perspective, years, material, bloc=self.bloc),
+            lambda: metrics.dependency_metrics(self.store, perspective, years, material,
+                                               bloc=self.bloc),
         )  # fmt: skip
 
     def import_sources(self, perspective: str, material: str) -> pd.DataFrame:
         params = {"perspective": perspective, "material": material, "bloc": self.bloc}
         return self._cached(
             "import_sources", params,
-            lambda: calc_import_sources(self.store, perspective, material, bloc=self.bloc),
+            lambda: metrics.import_sources(self.store, perspective, material, bloc=self.bloc),
         )  # fmt: skip
 
     def production_map(self, material: str, stage: str) -> pd.DataFrame | None:
@@ -73,7 +65,7 @@ class PageData:
 
         def compute() -> pd.DataFrame | None:
             try:
-                return calc_production_map(self.store, material, stage)
+                return metrics.production_map(self.store, material, stage)
             except QueryError:
                 return None
 
@@ -83,56 +75,56 @@ class PageData:
         params = {"country": country, "year": year, "bloc": self.bloc}
         return self._cached(
             "country_profile", params,
-            lambda: calc_country_profile(self.store, country, year, self.bloc),
+            lambda: metrics.country_profile(self.store, country, year, self.bloc),
         )  # fmt: skip
 
     def sources(self) -> pd.DataFrame:
-        return self._cached("sources", {}, lambda: queries.read_sources(self.store))
+        return self._cached("sources", {}, lambda: reference.sources(self.store))
 
     def groups(self) -> pd.DataFrame:
-        return self._cached("groups", {}, lambda: queries.read_groups(self.store))
+        return self._cached("groups", {}, lambda: reference.groups(self.store))
 
     def countries(self) -> pd.DataFrame:
-        return self._cached("countries", {}, lambda: queries.read_countries(self.store))
+        return self._cached("countries", {}, lambda: reference.countries(self.store))
 
     def materials(self) -> pd.DataFrame:
-        return self._cached("materials", {}, lambda: queries.read_materials(self.store))
+        return self._cached("materials", {}, lambda: reference.materials(self.store))
 
     def material_products(self, material: str) -> pd.DataFrame:
         return self._cached(
             "material_products", {"material": material},
-            lambda: queries.read_material_products(self.store, material),
+            lambda: reference.material_products(self.store, material),
         )  # fmt: skip
 
     def trade_years(self) -> list[int]:
-        return self._cached("trade_years", {}, lambda: queries.read_trade_years(self.store))
+        return self._cached("trade_years", {}, lambda: reference.trade_years(self.store))
 
     def default_year(self) -> int:
-        return self._cached("default_year", {}, lambda: queries.default_risk_year(self.store))
+        return self._cached("default_year", {}, lambda: reference.default_year(self.store))
 
     def alerts(
         self, year: int, perspective: str, material: str | None = None, severity: str | None = None
     ) -> tuple[list[Alert], Watch]:
         """The monitor's alerts of ``year`` (data known by its end), as /api/v1/alerts."""
-        return year_alerts(self.cache, self.store, year, perspective, material, severity,
-                           self.bloc)  # fmt: skip
+        return watch_service.year_alerts(self.cache, self.store, year, perspective, material,
+                                         severity, self.bloc)  # fmt: skip
 
     def backtest(self) -> BacktestReport:
         """The default backtest (2000-2024), as /api/v1/alerts/backtest."""
-        return backtest(self.cache, self.store)
+        return watch_service.backtest(self.cache, self.store)
 
     def text_ids(self) -> tuple[str, ...]:
         """The ids of the partnership texts added: the version of the tracker's records."""
-        return read_text_ids(self.app_state)
+        return tracker.text_ids(self.app_state)
 
     def texts(self) -> list[StoredText]:
         """The partnership texts added, oldest first (raw content included)."""
-        return read_texts(self.app_state)
+        return tracker.texts(self.app_state)
 
     def partnerships(self) -> list[Partnership]:
         """The records merged over the texts added, as /api/v1/partnerships (the extraction
         caches them by the set of text ids)."""
-        return stored_records(self.app_state)
+        return tracker.stored_records(self.app_state)
 
     def partnership_coverage(self, perspective: str, year: int, top: int) -> pd.DataFrame:
         """The perspective's ``top`` most exposed materials and the partnerships covering
@@ -141,6 +133,6 @@ class PageData:
                   "top": top, "bloc": self.bloc}  # fmt: skip
         return self._cached(
             "partnership_coverage", params,
-            lambda: coverage_frame(self.cache, self.store, self.app_state, perspective, year,
-                                   top, self.bloc)[0],
+            lambda: tracker.coverage_frame(self.cache, self.store, self.app_state, perspective,
+                                           year, top, self.bloc)[0],
         )  # fmt: skip

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from chainwatch.errors import QueryError
+from chainwatch.services.alerts import SEVERITIES
 from chainwatch.ui.loaders import PageData
 from chainwatch.ui.perspectives import (
     DEFAULT_PERSPECTIVE,
@@ -37,7 +38,6 @@ from chainwatch.ui.views.partnerships import (
     partnership_context,
     partnerships_context,
 )
-from chainwatch.watch.rules import SEVERITIES
 
 router = APIRouter(include_in_schema=False)
 

@@ -24,10 +24,12 @@ disruptions nobody listed (docs/backtest.md names some), so precision is a lower
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -299,13 +301,34 @@ def backtest_inputs(
     ``events``: the event list to score against (default: the events in ``inputs``, those known
     by ``year_to``); the monitor itself only ever sees ``inputs``, cut year by year.
     """
+    return backtest_monitor(Monitor(inputs, rules), year_from, year_to, events, last_trade_year)
+
+
+def backtest_monitor(
+    monitor: Monitor,
+    year_from: int,
+    year_to: int,
+    events: pd.DataFrame | None = None,
+    last_trade_year: int | None = None,
+    lock: AbstractContextManager[Any] | None = None,
+) -> BacktestReport:
+    """:func:`backtest_inputs` on a monitor already built, so that
+    its year caches serve the replay (and the replay warms them); ``lock`` is held while it
+    replays.
+
+    ``year_to`` is cut to the monitor's last year; the exporter-product pairs an event is
+    checked against are those traded up to ``year_to``, as when the inputs are read up to it
+    (``run_backtest``). ``events``: as in ``backtest_inputs`` (default: the inputs' events).
+    """
+    inputs = monitor.inputs
     first = int(inputs.exports["year"].min())
     if year_from < first + 1:
         raise QueryError(f"the backtest needs a year of history: start at {first + 1} or later")
     year_to = min(year_to, inputs.last_year)
-    monitor = Monitor(inputs, rules)
-    alerts = alerts_frame(replay(monitor, range(year_from, year_to + 1)))
-    traded = inputs.exports[["exporter_iso3", "hs6"]].drop_duplicates()
+    with lock if lock is not None else contextlib.nullcontext():
+        alerts = alerts_frame(replay(monitor, range(year_from, year_to + 1)))
+    exports = inputs.exports[inputs.exports["year"] <= year_to]
+    traded = exports[["exporter_iso3", "hs6"]].drop_duplicates()
     answers = inputs.events if events is None else events
     coverage = calc_event_coverage(answers, traded, year_from, year_to,
                                    last_trade_year or inputs.last_year)  # fmt: skip

@@ -8,14 +8,12 @@ from typing import Any
 
 import pandas as pd
 
-from chainwatch.api.alert_routes import alert_record
+from chainwatch.services.alerts import SEVERITIES, alert_record, alerts_frame
 from chainwatch.ui.formatting import country_names
 from chainwatch.ui.loaders import PageData
 from chainwatch.ui.perspectives import PerspectiveOption
 from chainwatch.ui.rendering import records
 from chainwatch.ui.views.overview import material_names
-from chainwatch.watch.alerts import alerts_frame
-from chainwatch.watch.rules import SEVERITIES
 
 RULE_LABELS = {
     "supplier_export_drop": "Supplier's exports fall",

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from chainwatch.errors import QueryError
-from chainwatch.metrics.risk import EU_CRITICAL_SUPPLY_RISK, FLAG_LABELS
+from chainwatch.services.metrics import EU_CRITICAL_SUPPLY_RISK, FLAG_LABELS
 from chainwatch.ui.formatting import (
     country_names,
     format_percent,

@@ -6,8 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from chainwatch.metrics.methods import METHODS
-from chainwatch.metrics.risk import EU_CRITICAL_SUPPLY_RISK
+from chainwatch.services.metrics import EU_CRITICAL_SUPPLY_RISK, METHODS
 from chainwatch.ui.formatting import number_or_none
 from chainwatch.ui.loaders import PageData
 from chainwatch.ui.perspectives import PerspectiveOption

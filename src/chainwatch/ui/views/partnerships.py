@@ -12,19 +12,20 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from chainwatch.api.parameters import PERSPECTIVE_PATTERN
-from chainwatch.api.partnership_routes import DEFAULT_TOP
 from chainwatch.errors import QueryError
-from chainwatch.partnerships.gazetteer import load_gazetteer, party_name
 from chainwatch.partnerships.model import Amount, Commitment, DateMention, Partnership
-from chainwatch.partnerships.service import (
+from chainwatch.services.partnerships import (
+    DEFAULT_TOP,
+    StoredText,
+    clean_text,
     commitments_frame,
     filter_partnerships,
     find_partnership,
+    party_name,
     record_document,
+    theme_labels,
 )
-from chainwatch.partnerships.text import clean_text
-from chainwatch.store.text_store import StoredText
+from chainwatch.services.reference import PERSPECTIVE_PATTERN
 from chainwatch.ui.formatting import MISSING, country_names, number_or_none
 from chainwatch.ui.loaders import PageData
 from chainwatch.ui.perspectives import PerspectiveOption
@@ -48,11 +49,6 @@ class PartnershipsRequest:
     year: int
     theme: str | None
     party: str | None
-
-
-def theme_labels() -> dict[str, str]:
-    """Theme id -> label, from the theme taxonomy."""
-    return {theme.id: theme.label for theme in load_gazetteer().taxonomy}
 
 
 def check_filters(theme: str, party: str) -> tuple[str | None, str | None]:

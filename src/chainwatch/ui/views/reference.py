@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from chainwatch.metrics.methods import METHODS
+from chainwatch.services.metrics import METHODS
 from chainwatch.ui.formatting import country_names, stage_sort_key
 from chainwatch.ui.loaders import PageData
 from chainwatch.ui.rendering import records

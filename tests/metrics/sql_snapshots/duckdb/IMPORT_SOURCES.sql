@@ -20,4 +20,4 @@ SELECT year, split_part(scope_key, '|', 2) AS stage, exporter_iso3, value_usd, q
        value_usd / sum(value_usd) OVER (PARTITION BY year, scope_key) AS share,
        bloc_rows = 1 AS in_bloc
 FROM flagged
-ORDER BY year, stage, value_usd DESC
+ORDER BY year, stage, value_usd DESC, exporter_iso3

@@ -52,4 +52,5 @@ FROM flagged
 ORDER BY
   year NULLS LAST,
   stage NULLS LAST,
-  value_usd DESC
+  value_usd DESC,
+  exporter_iso3 NULLS LAST
