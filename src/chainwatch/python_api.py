@@ -54,14 +54,17 @@ def dependency_metrics(
     store: Path | str | None = None,
     engine: str = "duckdb",
     spark_master: str | None = None,
+    lake: Path | str | None = None,
 ) -> pd.DataFrame:
     """Every metric for a perspective (ISO3 or group), tidy, with method and sources.
 
     ``engine``: "duckdb" (default) or "spark" (``spark_master``: a Spark master URL, default
-    ``local[2]``)."""
-    spec = EngineSpec(kind=engine, spark_master=spark_master)
-    return metrics.dependency_metrics(open_store(store), perspective, years, material, hs6,
-                                      stage, bloc, engine=spec)  # fmt: skip
+    ``local[2]``); ``lake``: read a Parquet lake (``chainwatch export lake``) instead of the
+    store - on a cluster, a path every executor sees."""
+    spec = EngineSpec(kind=engine, spark_master=spark_master, lake=_lake(lake))
+    ready = open_store(store) if spec.lake is None else Store(store)
+    return metrics.dependency_metrics(ready, perspective, years, material, hs6, stage, bloc,
+                                      engine=spec)  # fmt: skip
 
 
 def risk_table(
@@ -71,12 +74,18 @@ def risk_table(
     store: Path | str | None = None,
     engine: str = "duckdb",
     spark_master: str | None = None,
+    lake: Path | str | None = None,
 ) -> pd.DataFrame:
     """All materials ranked by supply risk for a perspective, with the criteria that flag them.
 
-    ``engine`` and ``spark_master``: as for :func:`dependency_metrics`."""
-    spec = EngineSpec(kind=engine, spark_master=spark_master)
-    return metrics.risk_table(open_store(store), perspective, year, bloc, engine=spec)
+    ``engine``, ``spark_master`` and ``lake``: as for :func:`dependency_metrics`."""
+    spec = EngineSpec(kind=engine, spark_master=spark_master, lake=_lake(lake))
+    ready = open_store(store) if spec.lake is None else Store(store)
+    return metrics.risk_table(ready, perspective, year, bloc, engine=spec)
+
+
+def _lake(lake: Path | str | None) -> Path | None:
+    return None if lake is None else Path(lake)
 
 
 def add_texts(paths: Sequence[Path | str], store: Path | str | None = None) -> pd.DataFrame:

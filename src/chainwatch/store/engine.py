@@ -18,6 +18,7 @@ with :func:`chainwatch.store.dialects.for_engine` (a reviewed override where one
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 import threading
@@ -37,6 +38,9 @@ from chainwatch.store.lake import lake_tables, read_lake_manifest, write_lake
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[2]"
+DRIVER_MEMORY_VARIABLE = "CHAINWATCH_SPARK_DRIVER_MEMORY"
+DEFAULT_DRIVER_MEMORY = "4g"
+"""Driver memory of a local-mode session (a cluster's comes from spark-submit)."""
 Relation = pa.Table | pd.DataFrame
 
 
@@ -197,7 +201,8 @@ def spark_session(master: str) -> Any:
             .config("spark.sql.ansi.enabled", "false")
         )
         if master.startswith("local"):
-            builder = builder.config("spark.driver.memory", "4g")
+            memory = os.environ.get(DRIVER_MEMORY_VARIABLE, DEFAULT_DRIVER_MEMORY)
+            builder = builder.config("spark.driver.memory", memory)
         try:
             session = builder.getOrCreate()
         except Exception as error:  # Java gateway failures come as bare Exceptions
@@ -208,8 +213,6 @@ def spark_session(master: str) -> Any:
 
 
 def _java_home() -> bool:
-    import os
-
     home = os.environ.get("JAVA_HOME")
     return bool(home) and Path(str(home), "bin", "java").exists()
 
