@@ -84,15 +84,15 @@ def calc_all_importers(
         )
         covered = {str(row[0]) for row in relations.engine.rows(sql.COVERED_SCOPES)}
         partners = relations.engine.frame(sql.PARTNER_IMPORTS)
-        concentration = relations.engine.frame(sql.IMPORT_CONCENTRATION)
+        trade_metrics = [m for m in metrics if m in TRADE_SET_METRICS]
+        concentration = relations.engine.frame(sql.IMPORT_CONCENTRATION) if trade_metrics else None
         materials = sorted(str(m) for m in scope["material"].dropna().unique())
         production = relations.production(materials, window)
         governance = inputs.read_governance(relations, window)
         sources = _sources(relations, production, governance)
     frames = []
     scope_keys = scope.drop_duplicates("scope_key")[["scope_key", "material", "stage"]]
-    trade_metrics = [m for m in metrics if m in TRADE_SET_METRICS]
-    if trade_metrics:
+    if concentration is not None:
         frames.append(_trade_rows(concentration, scope_keys, trade_metrics, wanted))
     supply_metrics = [m for m in metrics if m in SUPPLY_SET_METRICS]
     if supply_metrics:
