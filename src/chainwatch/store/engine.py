@@ -34,7 +34,7 @@ import pyarrow as pa
 from chainwatch.errors import EngineError, StoreError
 from chainwatch.store.dialects import bind, for_engine
 from chainwatch.store.duckdb_store import Store
-from chainwatch.store.lake import lake_tables, read_lake_manifest, write_lake
+from chainwatch.store.lake import lake_tables, read_lake_manifest, sql_path, write_lake
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[2]"
@@ -138,7 +138,7 @@ class DuckDBEngine(Engine):
                 types = ", ".join(f"'{key}': '{value}'" for key, value in partitions.items())
                 hive = f", hive_partitioning = true, hive_types = {{{types}}}" if types else ""
                 self.connection.execute(
-                    f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}'{hive})"
+                    f"CREATE VIEW {name} AS SELECT * FROM read_parquet({sql_path(pattern)}{hive})"
                 )
         self._registered: set[str] = set()
 

@@ -73,12 +73,12 @@ def write_lake(store: Store, directory: Path) -> dict[str, int]:
             if count == 0 or not partitions:
                 target.mkdir(parents=True)
                 con.execute(
-                    f"COPY ({select}) TO '{target / 'data_0.parquet'}' "
+                    f"COPY ({select}) TO {sql_path(target / 'data_0.parquet')} "
                     "(FORMAT parquet, COMPRESSION zstd)"
                 )
                 continue
             con.execute(
-                f"COPY ({select}) TO '{target}' (FORMAT parquet, COMPRESSION zstd, "
+                f"COPY ({select}) TO {sql_path(target)} (FORMAT parquet, COMPRESSION zstd, "
                 f"PARTITION_BY ({', '.join(partitions)}))"
             )
         vintages = [
@@ -95,6 +95,11 @@ def write_lake(store: Store, directory: Path) -> dict[str, int]:
     }
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return rows
+
+
+def sql_path(path: Path | str) -> str:
+    """A file path as an SQL string literal (quotes doubled)."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _remove_tree(path: Path) -> None:

@@ -166,7 +166,8 @@ def _read_imports(
     frame = frame.assign(hs6=parts[0], hs_revision=parts[1]).drop(columns="scope_key")
     columns = ["perspective", "year", "exporter_iso3", "hs6", "hs_revision", "value_usd",
                "quantity_t", "value_without_quantity_usd"]  # fmt: skip
-    return frame[columns]
+    # in key order: sums over these rows must not depend on the engine's output order
+    return frame[columns].sort_values(columns[:5], ignore_index=True)
 
 
 def read_event_list(source: Source) -> pd.DataFrame:
