@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from chainwatch.cli.main import app
 from chainwatch.store import Store
 from chainwatch.store.bundle import load_bundle
-from tests.engine.equality import assert_metric_tables_equal
 
 runner = CliRunner()
 
@@ -45,8 +44,14 @@ def test_risk_on_spark_is_the_same_table(store_and_lake: tuple[Path, Path]) -> N
     on_spark = _json([*common, "--engine", "spark", "--lake", str(lake)])
     on_duckdb_lake = _json([*common, "--lake", str(lake)])
     assert len(default) > 40
-    assert_metric_tables_equal(default, on_spark, keys=["rank"])
-    assert_metric_tables_equal(default, on_duckdb_lake, keys=["rank"])
+    # the JSON carries 10 decimals: equal up to the rounding of the last one (float sums on
+    # two engines may differ in the last bits and round to either side of a half)
+    for other in (on_spark, on_duckdb_lake):
+        assert list(other["material"]) == list(default["material"])
+        numbers = default.select_dtypes("number").columns
+        pd.testing.assert_frame_equal(other[numbers], default[numbers], rtol=0, atol=1.01e-10)
+        rest = [c for c in default.columns if c not in numbers]
+        assert other[rest].astype(str).equals(default[rest].astype(str))
 
 
 def test_every_importer_at_once(store_and_lake: tuple[Path, Path], tmp_path: Path) -> None:

@@ -29,7 +29,6 @@ from chainwatch.metrics.supply import (
     choose_production_series,
     production_shares,
 )
-from chainwatch.metrics.trade import in_key_order
 from chainwatch.store.relations import Relations, Source, open_relations
 
 TRADE_SET_METRICS = {
@@ -84,7 +83,7 @@ def calc_all_importers(
             members, relations.bloc_members(relations.resolve_perspective(bloc)), scope, window
         )
         covered = {str(row[0]) for row in relations.engine.rows(sql.COVERED_SCOPES)}
-        partners = in_key_order(relations.engine.frame(sql.PARTNER_IMPORTS))
+        partners = relations.engine.frame(sql.PARTNER_IMPORTS)
         trade_metrics = [m for m in metrics if m in TRADE_SET_METRICS]
         concentration = relations.engine.frame(sql.IMPORT_CONCENTRATION) if trade_metrics else None
         materials = sorted(str(m) for m in scope["material"].dropna().unique())

@@ -23,22 +23,12 @@ class TradeFrames:
     """Scope keys with at least one loaded flow in the years read (others have no trade data)."""
 
 
-PARTNER_KEY = ["perspective", "year", "scope_key", "exporter_iso3"]
-
-
-def in_key_order(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in key order: an engine returns a GROUP BY in any order (DuckDB's parallel
-    aggregation changes it from run to run), and float sums over the rows in pandas must not
-    depend on it."""
-    return frame.sort_values(PARTNER_KEY, kind="stable").reset_index(drop=True)
-
-
 def read_trade_frames(relations: Relations) -> TradeFrames:
     """The trade definitions over the registered ``flows``, ``members``, ``bloc``, ``scope``."""
     engine = relations.engine
     return TradeFrames(
         concentration=engine.frame(sql.IMPORT_CONCENTRATION),
-        partner_imports=in_key_order(engine.frame(sql.PARTNER_IMPORTS)),
+        partner_imports=engine.frame(sql.PARTNER_IMPORTS),
         exports=engine.frame(sql.EXPORT_TOTALS),
         internal_imports=engine.frame(sql.INTERNAL_IMPORTS),
         world_exports=engine.frame(sql.WORLD_EXPORT_CONCENTRATION),

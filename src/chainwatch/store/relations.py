@@ -31,8 +31,6 @@ from chainwatch.store.engine import DUCKDB, Engine, EngineSpec, open_engine
 OPEN_FROM, OPEN_TO = 0, 9999
 """Membership years of a country in itself, and of open-ended group memberships."""
 FlowTransform = Callable[[str], str]
-PRODUCTION_ORDER = ["material", "stage", "year", "source", "product_type", "country_iso3"]
-"""Production rows come in this order on every engine, so sums over them are the same."""
 
 
 @dataclass(frozen=True)
@@ -302,7 +300,7 @@ class Relations:
             "FROM {trade_flow} WHERE year <= :year "
             "GROUP BY year, exporter_iso3, hs6, hs_revision",
             {"year": last_year},
-        ).sort_values(["year", "exporter_iso3", "hs6", "hs_revision"], ignore_index=True)
+        )
 
     def monthly_flows(self, month: date | pd.Timestamp) -> pd.DataFrame:
         """Rows of ``trade_flow_monthly`` dated ``month`` or earlier."""
@@ -342,7 +340,7 @@ class Relations:
             FROM ranked WHERE edition_rank = 1
             """,
             {"materials": list(materials), "years": [int(y) for y in years]},
-        ).sort_values(PRODUCTION_ORDER, kind="stable", ignore_index=True)
+        )
 
     def production_until(self, last_year: int) -> pd.DataFrame:
         """Every production row (all editions) up to ``last_year``."""
@@ -351,7 +349,7 @@ class Relations:
             "unit, source, vintage FROM {production} "
             "WHERE measure = 'production' AND year <= :year",
             {"year": last_year},
-        ).sort_values([*PRODUCTION_ORDER, "vintage"], kind="stable", ignore_index=True)
+        )
 
     def production_years(self, material: str, stage: str) -> list[int]:
         found = self.rows(

@@ -166,8 +166,7 @@ def _read_imports(
     frame = frame.assign(hs6=parts[0], hs_revision=parts[1]).drop(columns="scope_key")
     columns = ["perspective", "year", "exporter_iso3", "hs6", "hs_revision", "value_usd",
                "quantity_t", "value_without_quantity_usd"]  # fmt: skip
-    # in key order: sums over these rows must not depend on the engine's output order
-    return frame[columns].sort_values(columns[:5], ignore_index=True)
+    return frame[columns]
 
 
 def read_event_list(source: Source) -> pd.DataFrame:
