@@ -17,7 +17,9 @@ from chainwatch.metrics import sql
 from chainwatch.store import dialects
 
 SNAPSHOTS = Path(__file__).parent / "sql_snapshots"
-DIALECTS = ("duckdb", "spark")
+DIALECTS = ("spark",)
+"""Engines whose SQL is a translation (on DuckDB the definition in metrics/sql.py is the SQL
+that runs, so a change already shows in review there)."""
 DEFINITIONS = {
     name: value
     for name, value in vars(sql).items()
@@ -27,9 +29,8 @@ DEFINITIONS = {
 
 
 def _expected_text(name: str, dialect: str) -> str:
-    # the definition itself on DuckDB; elsewhere the same translation the engine runs, laid out
-    # on several lines for review
-    text = dialects.for_engine(DEFINITIONS[name], dialect, pretty=dialect != "duckdb")
+    # the same translation the engine runs, laid out on several lines for review
+    text = dialects.for_engine(DEFINITIONS[name], dialect, pretty=True)
     return text.strip() + "\n"
 
 

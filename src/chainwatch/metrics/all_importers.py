@@ -29,7 +29,7 @@ from chainwatch.metrics.supply import (
     choose_production_series,
     production_shares,
 )
-from chainwatch.store.relations import Relations, Source, open_relations
+from chainwatch.store.relations import Source, open_relations
 
 TRADE_SET_METRICS = {
     "imports_value_usd": "imports_value_usd",
@@ -264,4 +264,4 @@ def _provenance(frame: pd.DataFrame, sources: dict[str, str]) -> pd.DataFrame:
     return ordered.reset_index(drop=True)
 
 
-__all__ = ["SET_METRICS", "Relations", "calc_all_importers"]
+__all__ = ["SET_METRICS", "calc_all_importers"]
