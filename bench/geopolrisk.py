@@ -175,7 +175,9 @@ def _last_json(stdout: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- chainwatch
 
 
-def run_chainwatch(years: list[int], out_dir: Path) -> tuple[float, pd.DataFrame]:
+def run_chainwatch(
+    years: list[int], out_dir: Path, wmd: Path | None = None
+) -> tuple[float, pd.DataFrame]:
     """### chainwatch side ### GeoPolRisk score for every importer and year, one CLI call.
 
     Calls ``chainwatch metrics --as ALL --year Y1 --year Y2 ... --metric geopolrisk_score
@@ -187,9 +189,12 @@ def run_chainwatch(years: list[int], out_dir: Path) -> tuple[float, pd.DataFrame
     cli = Path(sys.executable).with_name("chainwatch")
     if not cli.exists():
         cli = REPO / ".venv" / "bin" / "chainwatch"
-    store = out_dir / "store.duckdb"
+    store = out_dir / ("store_wmd.duckdb" if wmd else "store.duckdb")
     if not store.exists():
         subprocess.run([str(cli), "init", "--store", str(store), "-q"], check=True)
+        if wmd is not None:  # the peer's production source, for a like-for-like comparison
+            subprocess.run([str(cli), "ingest", "wmd", str(wmd), "--store", str(store), "-q"],
+                           check=True)  # fmt: skip
     out = out_dir / "chainwatch_geopolrisk.parquet"
     cmd = [str(cli), "metrics", "--as", "ALL", "--metric", "geopolrisk_score",
            "--store", str(store), "--format", "parquet", "-o", str(out)]  # fmt: skip
@@ -198,7 +203,19 @@ def run_chainwatch(years: list[int], out_dir: Path) -> tuple[float, pd.DataFrame
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
-    return seconds, pd.read_parquet(out)
+    frame = pd.read_parquet(out)
+    if wmd is None:
+        return seconds, frame
+    # the peer's EU keeps flows between members (g = 0): chainwatch's definition of that
+    eu = out_dir / "chainwatch_eu_peer_groups.parquet"
+    cmd = [str(cli), "metrics", "--as", "EU27", "--metric", "geopolrisk_score_peer_groups",
+           "--store", str(store), "--format", "parquet", "-o", str(eu)]  # fmt: skip
+    for year in years:
+        cmd += ["--year", str(year)]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    groups = pd.read_parquet(eu).assign(metric="geopolrisk_score")
+    frame = frame[frame["perspective"] != "EU27"]
+    return seconds, pd.concat([frame, groups[frame.columns]], ignore_index=True)
 
 
 # --------------------------------------------------------------------------- comparison
@@ -261,6 +278,23 @@ def compare(peer: pd.DataFrame, chainwatch: pd.DataFrame) -> dict[str, Any]:
         cw_median=("cw_score", "median"),
     )
     out["by_material"] = by_material.round(6).reset_index().to_dict(orient="records")
+    # Same production source: with World Mining Data loaded, chainwatch's mine stage uses it,
+    # as the peer does everywhere; at its refinery stage chainwatch uses USGS refinery
+    # figures where the peer uses WMD's mine output, so only mine-stage cases compare source
+    # for source.
+    same = both["stage"] == "mine"
+    if same.any():
+        rel_same = rel[same.to_numpy()]
+        out["same_source"] = {
+            "cases": int(same.sum()),
+            "share_within_1pct": _round(np.mean(rel_same <= 0.01)),
+            "median_rel_diff": _round(np.median(rel_same)),
+        }
+        off = both[same].assign(rel=rel_same)
+        off = off[off["rel"] > 0.01]
+        out["same_source"]["off_by_material"] = (
+            off.groupby("material").size().sort_values(ascending=False).to_dict()
+        )
     worst = both.nlargest(10, "abs_diff")[[*KEYS, "score", "cw_score"]]
     out["largest_differences"] = worst.round(6).to_dict(orient="records")
     return out
@@ -281,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-python", type=Path, default=None, help="an existing peer venv")
     parser.add_argument("--peer-csv", type=Path, default=None, help="reuse an earlier peer run")
     parser.add_argument("--skip-chainwatch", action="store_true")
+    parser.add_argument("--wmd", type=Path, default=None,
+                        help="load this World Mining Data file (the peer's production source)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON only")
     args = parser.parse_args(argv)
     work = args.work_dir
@@ -300,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     cw_error = None
     if not args.skip_chainwatch:
         try:
-            cw_s, cw = run_chainwatch(args.years, work)
+            cw_s, cw = run_chainwatch(args.years, work, args.wmd)
         except (subprocess.CalledProcessError, FileNotFoundError, OSError) as error:
             detail = getattr(error, "stderr", None) or str(error)
             cw_error = f"chainwatch metrics --as ALL failed: {str(detail).strip()[-500:]}"

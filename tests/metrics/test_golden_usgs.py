@@ -78,17 +78,11 @@ KNOWN_DIFFERENCES: dict[str, str] = {}
 # metrics are computed only for a (material, stage) that has an HS6 code in material_product,
 # and for these the bundled mapping has none at that stage (the production rows are there).
 NOT_COMPUTED = {
-    "beryllium": "production is mine-stage; the only HS6 code (811211) is mapped to refinery",
+    # Production-only stages are scored since issue 11 (a code-less scope per production
+    # stage): beryllium, niobium, palladium, platinum, rare earths, tantalum, titanium and
+    # vanadium moved from here to the compared rows.
     "indium": "no HS6 code mapped to indium at all",
     "magnesium": "no HS6 code mapped to magnesium at all",
-    "niobium": "production is mine-stage; the only HS6 code (720293) is mapped to refinery",
-    "palladium": "production is mine-stage; HS6 711021/711029 are mapped to refinery",
-    "platinum": "production is mine-stage; HS6 711011/711019/711510 are mapped to refinery",
-    "rare earths": "production is mine-stage; HS6 codes are mapped to refinery and component",
-    "tantalum": "production is mine-stage; the only HS6 code (810310) is mapped to refinery",
-    "titanium": "T5 is titanium sponge metal (refinery); titanium has only a mine-stage HS6 "
-    "code (261400): chainwatch reports ilmenite TiO2 content, CHN 36.0 % (T5 sponge: 67 %)",
-    "vanadium": "production is mine-stage; HS6 282530/720292 are mapped to refinery",
 }
 
 COLUMNS = [

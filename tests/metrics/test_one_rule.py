@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from chainwatch.metrics import sql
 from chainwatch.metrics.membership import calc_member_flags
+from chainwatch.metrics.production import choose_production_series
 from chainwatch.metrics.series import calc_production_map
-from chainwatch.metrics.supply import choose_production_series
 from chainwatch.store import Store
 from chainwatch.store.relations import open_relations
 from chainwatch.watch.signals import calc_import_structure, calc_in_bloc, calc_scope_panel

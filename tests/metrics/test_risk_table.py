@@ -34,9 +34,11 @@ def _missing(value: object) -> bool:
 
 
 def _rank_key(row: pd.Series) -> tuple[float, ...]:
-    """Descending order of the table: supply risk (missing last), criteria, outside share."""
+    """Descending order of the table: materials above the materiality threshold first
+    (issue 11), then supply risk (missing last), criteria, outside share."""
     risk, outside = row["eu_supply_risk"], row["outside_bloc_share"]
     return (
+        0.0 if row["below_materiality"] else 1.0,
         0.0 if _missing(risk) else 1.0,
         0.0 if _missing(risk) else float(risk),
         float(row["criteria_met"]),

@@ -238,11 +238,23 @@ def test_group_perspective_members_get_member_factor(risk_store: Store) -> None:
 
 def test_incomplete_governance_is_neutral(country_template: Path, tmp_path: Path) -> None:
     # CHN with five of the six WGI estimates in 2022 (and the 2024 decoy, too late) gets the
-    # neutral WGI_scaled 5 and g 0.5:
-    # governance HHI 0.49*8 + 0.01*2 + 0.0025*3 + 0.0025*5 = 3.96
-    # GeoPolRisk 0.505 * (0.9*60 + 0.5*20 + 0.3*20) / 150 = 0.505 * 70 / 150
+    # neutral WGI_scaled 5: governance HHI 0.49*8 + 0.01*2 + 0.0025*3 + 0.0025*5 = 3.96.
+    # GeoPolRisk needs political stability only, which CHN has (pv -0.5 -> g 0.6), so its
+    # score is unchanged (issue 11: read_governance no longer requires all six for g):
+    # 0.505 * (0.9*60 + 0.6*20 + 0.3*20) / 150
     wgi = {country: dict(values) for country, values in WGI_2022.items()}
     del wgi["CHN"]["cc"]
+    store = build_store(country_template, tmp_path, _tables(wgi=wgi))
+    frame = _cobalt(store, "CAN")
+    assert metric(frame, "governance_weighted_hhi") == approx(3.96)
+    assert metric(frame, "geopolrisk_score") == approx(GEOPOLRISK)
+
+
+def test_missing_political_stability_is_neutral(country_template: Path, tmp_path: Path) -> None:
+    # CHN without its pv estimate: g 0.5 (neutral) and WGI_scaled neutral 5 too (five of six)
+    # GeoPolRisk 0.505 * (0.9*60 + 0.5*20 + 0.3*20) / 150 = 0.505 * 70 / 150
+    wgi = {country: dict(values) for country, values in WGI_2022.items()}
+    del wgi["CHN"]["pv"]
     store = build_store(country_template, tmp_path, _tables(wgi=wgi))
     frame = _cobalt(store, "CAN")
     assert metric(frame, "governance_weighted_hhi") == approx(3.96)
@@ -276,8 +288,14 @@ def test_production_without_trade_data(risk_store: Store) -> None:
     assert metric(frame, "imports_value_usd", "lithium") is None
     assert "no trade data loaded" in str(detail(frame, "imports_value_usd", "lithium"))
     assert metric(frame, "import_reliance", "lithium") is None
-    lithium = frame[frame["material"] == "lithium"]
-    assert not (lithium["metric"] == "eu_supply_risk").any()
+    # issue 11: the JRC fallback scores a stage without trade on global supply alone,
+    # SR = HHI_WGI,t(GS) * (1 - EoL) with t = 1 (no restriction touches lithium in 2023 but
+    # AUS's lithium ban: 1.5) and CAN 0.8:
+    # 0.49*2*1.5 + 0.04*5*1 + 0.01*3*0.8 = 1.494; EoL unknown -> 0
+    risk = metric(frame, "eu_supply_risk", "lithium")
+    assert detail(frame, "eu_supply_risk", "lithium").startswith("fallback: global supply only")
+    assert metric(frame, "eu_supply_risk_sourcing_term", "lithium") is None
+    assert risk == approx(metric(frame, "eu_supply_risk_global_hhi_wgi_t", "lithium"))
 
 
 def test_geopolrisk_unknown_without_trade_data(risk_store: Store) -> None:

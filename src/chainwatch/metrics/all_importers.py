@@ -22,13 +22,9 @@ from chainwatch.errors import QueryError
 from chainwatch.metrics import inputs, sql
 from chainwatch.metrics.formulas import calc_hhi
 from chainwatch.metrics.methods import METHODS
+from chainwatch.metrics.production import choose_production_series, production_shares
 from chainwatch.metrics.service import DEFAULT_BLOC, TREND_YEARS, _sources
-from chainwatch.metrics.supply import (
-    NEUTRAL_INSTABILITY,
-    TONNES_PER_UNIT,
-    choose_production_series,
-    production_shares,
-)
+from chainwatch.metrics.supply import NEUTRAL_INSTABILITY, TONNES_PER_UNIT
 from chainwatch.store.relations import Source, open_relations
 
 TRADE_SET_METRICS = {

@@ -85,6 +85,17 @@ def calc_eu_supply_risk(
     return float(blended * (1 - end_of_life_recycling_rate) * substitution_index)
 
 
+def calc_eu_supply_risk_single(
+    weighted_hhi: float, end_of_life_recycling_rate: float, substitution_index: float = 1.0
+) -> float:
+    """EU CRM supply risk from one side only (the JRC fallbacks): global supply where the
+    stage has no trade data, sourcing where it has no production data.
+
+    SR = HHI_WGI,t * (1 - EoL_RIR) * SI_SR
+    """
+    return float(weighted_hhi * (1 - end_of_life_recycling_rate) * substitution_index)
+
+
 def calc_geopolrisk(
     production_hhi: float,
     weighted_imports: float,
@@ -99,8 +110,20 @@ def calc_geopolrisk(
 
 
 def calc_geopolrisk_cf(score: float, average_import_price: float) -> float:
-    """Characterisation factor CF = GeoPolRisk * average import price."""
+    """Midpoint characterisation factor, unnormalised: GeoPolRisk * average import price
+    (USD/kg)."""
     return float(score * average_import_price)
+
+
+GEOPOLRISK_COPPER_REFERENCE = 0.409412948
+"""The normaliser geopolrisk-py 2.0.1 divides by (its copper CF, an average over OECD
+importers 2017-2021; ``CF_Cu`` in ``geopolrisk/assessment/core.py``), so published CFs are in
+copper equivalents."""
+
+
+def calc_geopolrisk_cf_copper_eq(score: float, average_import_price: float) -> float:
+    """Published characterisation factor: GeoPolRisk * price / CF_copper (kg Cu-eq/kg)."""
+    return float(score * average_import_price / GEOPOLRISK_COPPER_REFERENCE)
 
 
 def calc_trend(years: Sequence[int], values: Sequence[float]) -> float | None:

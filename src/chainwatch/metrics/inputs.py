@@ -26,7 +26,9 @@ def read_governance(relations: Relations, years: Sequence[int]) -> pd.DataFrame:
     Uses the latest WGI year not after the requested year (WGI ends before trade data do).
     """
     frame = relations.governance(years)
-    frame["wgi_scaled"] = frame["mean_estimate"].map(calc_wgi_scaled)
+    frame["wgi_scaled"] = frame["mean_estimate"].map(
+        lambda value: None if pd.isna(value) else calc_wgi_scaled(value)
+    )
     frame["instability"] = frame["political_stability"].map(
         lambda value: None if pd.isna(value) else calc_political_instability(value)
     )

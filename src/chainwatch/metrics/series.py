@@ -13,8 +13,8 @@ import pandas as pd
 from chainwatch.errors import QueryError
 from chainwatch.metrics import sql
 from chainwatch.metrics.methods import METHODS
+from chainwatch.metrics.production import choose_production_series, production_shares
 from chainwatch.metrics.service import DEFAULT_BLOC
-from chainwatch.metrics.supply import choose_production_series, production_shares
 from chainwatch.store.relations import Source, open_relations
 
 

@@ -89,6 +89,8 @@ def _read_context(
     relations.register_trade(members, relations.bloc_members(bloc_of), scope, window)
     materials = sorted(m for m in scope["material"].dropna().unique())
     production = relations.production(materials, window)
+    if hs6 is None:
+        scope = _with_production_stages(scope, production, stage)
     codes = {m: list(scope.loc[scope["material"] == m, "hs6"]) for m in materials}
     events = relations.restriction_events()
     context = Context(
@@ -105,6 +107,25 @@ def _read_context(
     )
     context.sources = _sources(relations, production, context.governance)
     return context, wanted
+
+
+def _with_production_stages(
+    scope: pd.DataFrame, production: pd.DataFrame, stage: str | None
+) -> pd.DataFrame:
+    """The scope plus a code-less scope for each mapped material's production stage that no
+    HS6 code maps to (niobium's mine stage, say): global supply alone can score it."""
+    mapped = set(zip(scope["material"], scope["stage"], strict=True))
+    staged = production[production["stage"].isin(inputs.PRODUCTION_STAGES)]
+    extra = sorted(set(zip(staged["material"], staged["stage"], strict=True)) - mapped)
+    extra = [(m, s) for m, s in extra if stage is None or s == stage]
+    if not extra:
+        return scope
+    added = pd.DataFrame(
+        {"hs6": None, "hs_revision": None, "scope_key": [f"{m}|{s}" for m, s in extra],
+         "material": [m for m, _ in extra], "stage": [s for _, s in extra]}
+    )  # fmt: skip
+    return pd.concat([scope, added.astype({"hs6": object, "hs_revision": object})],
+                     ignore_index=True)  # fmt: skip
 
 
 def _years(relations: Relations, years: int | Sequence[int] | None) -> tuple[list[int], set[int]]:
@@ -157,9 +178,15 @@ def _row(
     metric: str,
     value: float | None,
     detail: str | None = None,
+    production_source: str | None = None,
 ) -> dict[str, Any]:
+    """One tidy row. ``production_source``: the production series the value rests on (its
+    source and edition), listed instead of every loaded production source."""
     method = METHODS[metric]
     first = scope.iloc[0]
+    sources = dict(context.sources)
+    if production_source is not None:
+        sources["production"] = production_source
     return {
         "perspective": context.perspective.code,
         "year": year,
@@ -172,7 +199,7 @@ def _row(
         "detail": detail,
         "method_id": method.method_id,
         "method_version": method.version,
-        "sources": "; ".join(filter(None, (context.sources.get(s) for s in method.inputs))),
+        "sources": "; ".join(filter(None, (sources.get(s) for s in method.inputs))),
     }
 
 
@@ -183,14 +210,15 @@ def _pick(frame: pd.DataFrame, year: int, scope_key: str) -> pd.DataFrame:
 def _scope_metrics(
     context: Context, year: int, scope_key: str, scope: pd.DataFrame
 ) -> list[dict[str, Any]]:
-    from chainwatch.metrics.supply import supply_metrics
+    from chainwatch.metrics.supply import missing_trade, supply_metrics
 
-    def row(metric: str, value: float | None, detail: str | None = None) -> dict[str, Any]:
-        return _row(context, year, scope, metric, value, detail)
+    def row(
+        metric: str, value: float | None, detail: str | None = None, **given: Any
+    ) -> dict[str, Any]:
+        return _row(context, year, scope, metric, value, detail, **given)
 
     if scope_key not in context.trade.covered:
-        codes = ", ".join(sorted(scope["hs6"]))
-        note = f"no trade data loaded for HS6 {codes}"
+        note = missing_trade(scope)
         rows = [row(metric, None, note) for metric in TRADE_METRICS]
         return rows + supply_metrics(context, year, scope, None, None, row)
     rows, imports_qty, exports_qty = _trade_rows(context, year, scope_key, row)

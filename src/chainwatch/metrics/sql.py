@@ -86,18 +86,24 @@ and the share of imports from outside the bloc."""
 
 WORLD_EXPORT_CONCENTRATION = """
 WITH exporter AS (
-    SELECT f.year, s.scope_key, f.exporter_iso3, sum(f.value_usd) AS value_usd
+    SELECT f.year, s.scope_key, f.exporter_iso3, sum(f.value_usd) AS value_usd,
+           sum(f.quantity_t) AS quantity_t,
+           sum(CASE WHEN f.quantity_t > 0 THEN f.value_usd ELSE 0 END) AS value_with_quantity_usd
     FROM flows f JOIN scope s ON s.hs6 = f.hs6 AND s.hs_revision = f.hs_revision
     GROUP BY f.year, s.scope_key, f.exporter_iso3
 )
 SELECT year, scope_key,
        sum(value_usd) AS world_exports_value_usd,
+       sum(quantity_t) AS world_exports_quantity_t,
+       sum(value_with_quantity_usd) AS world_exports_value_with_quantity_usd,
        sum(power(value_usd / nullif(total, 0), 2)) AS world_export_hhi
 FROM (SELECT exporter.*, sum(value_usd) OVER (PARTITION BY year, scope_key) AS total
       FROM exporter) AS shares
 GROUP BY year, scope_key
 """
-"""World-export HHI per year and scope (all exporters, value basis)."""
+"""World-export HHI per year and scope (all exporters, value basis), and world exports by
+value and quantity (the unit-value screen's reference: value of flows with a quantity over
+their quantity)."""
 
 
 EXPORT_TOTALS = f"""

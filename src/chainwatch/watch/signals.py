@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from chainwatch.metrics.membership import calc_member_flags
-from chainwatch.metrics.supply import (
+from chainwatch.metrics.production import (
     choose_product_type,
     production_shares,
     select_production_series,
