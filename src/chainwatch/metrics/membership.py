@@ -31,6 +31,11 @@ def is_member(members: pd.DataFrame, country: str, year: int) -> bool:
     return bool(((members["iso3"] == country) & _in_span(members, year)).any())
 
 
+def members_in(members: pd.DataFrame, year: int) -> frozenset[str]:
+    """Every country that is a member in ``year`` (the same rule, for many lookups)."""
+    return frozenset(str(c) for c in members.loc[_in_span(members, year), "iso3"])
+
+
 def _in_span(members: pd.DataFrame, year: int | pd.Series) -> pd.Series:
     """The rule itself: from_year <= year <= to_year."""
     inside: pd.Series = (members["from_year"] <= year) & (members["to_year"] >= year)

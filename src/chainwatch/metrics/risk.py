@@ -43,6 +43,10 @@ def calc_risk_table(
         index=keys, columns="metric", values="value", aggfunc="first", dropna=False,
     ).reset_index()  # fmt: skip
     wide.columns.name = None
+    # dropna=False keeps metrics that are missing everywhere, but also invents every
+    # material x stage pair of the index levels: keep the pairs the metrics have
+    present = tidy[keys].drop_duplicates()
+    wide = wide.merge(present, on=keys, how="inner")
     details = tidy.pivot_table(
         index=keys, columns="metric", values="detail", aggfunc="first", dropna=True,
     ).add_suffix("__detail").reset_index()  # fmt: skip

@@ -40,6 +40,8 @@ class Context:
     years: list[int] = field(default_factory=list)
     """Years computed: the requested years and the trend window, where trade data exist."""
     sources: dict[str, str] = field(default_factory=dict)
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict)
+    """Lookups repeated across scopes of one request (membership, governance, series)."""
 
 
 def calc_metrics(
@@ -217,7 +219,7 @@ def _scope_metrics(
     ) -> dict[str, Any]:
         return _row(context, year, scope, metric, value, detail, **given)
 
-    if scope_key not in context.trade.covered:
+    if (year, scope_key) not in context.trade.covered_years:
         note = missing_trade(scope)
         rows = [row(metric, None, note) for metric in TRADE_METRICS]
         return rows + supply_metrics(context, year, scope, None, None, row)

@@ -22,7 +22,7 @@ import pandas as pd
 from chainwatch.metrics import formulas as f
 from chainwatch.metrics import unit_values
 from chainwatch.metrics.inputs import PRODUCTION_STAGES, restriction_factors
-from chainwatch.metrics.membership import is_member
+from chainwatch.metrics.membership import members_in
 from chainwatch.metrics.production import (
     choose_production_series,
     production_shares,
@@ -67,18 +67,59 @@ class Supply:
 
 def production_series(context: Context, material: str, stage: str, year: int) -> pd.DataFrame:
     """Rows of the production series of a material, stage and year in the context."""
-    production = context.production
-    rows = production[(production["material"] == material) & (production["stage"] == stage)
-                      & (production["year"] == year)]  # fmt: skip
-    return choose_production_series(rows)
+    key = ("series", material, stage, year)
+    if key not in context.memo:
+        rows = _groups(context, "production", context.production, ["material", "stage", "year"])
+        group = rows.get((material, stage, year))
+        empty = context.production.iloc[0:0]
+        context.memo[key] = choose_production_series(empty if group is None else group)
+    series = context.memo[key]
+    assert isinstance(series, pd.DataFrame)
+    return series
+
+
+def _groups(
+    context: Context, name: str, frame: pd.DataFrame, keys: list[str]
+) -> dict[tuple[object, ...], pd.DataFrame]:
+    """``frame`` split by ``keys`` once per request (a dict lookup instead of a filter)."""
+    key = ("groups", name)
+    if key not in context.memo:
+        context.memo[key] = {
+            tuple(k) if isinstance(k, tuple) else (k,): group
+            for k, group in frame.groupby(keys, sort=False)
+        }
+    groups = context.memo[key]
+    assert isinstance(groups, dict)
+    return groups
+
+
+def partner_imports(context: Context, year: int, scope_key: str) -> pd.DataFrame:
+    """The perspective's imports by partner for one year and scope."""
+    frame = context.trade.partner_imports
+    found = _groups(context, "partners", frame, ["year", "scope_key"]).get((year, scope_key))
+    return frame.iloc[0:0] if found is None else found
 
 
 def _is_member(context: Context, country: str, year: int) -> bool:
-    return is_member(context.members, country, year)
+    key = ("members", year)
+    if key not in context.memo:
+        context.memo[key] = members_in(context.members, year)
+    inside = context.memo[key]
+    assert isinstance(inside, frozenset)
+    return country in inside
 
 
 def trade_factor(context: Context, material: str, year: int, country: str) -> float:
     """Trade-related t: 0.8 inside the perspective, raised where the supplier restricts exports."""
+    key = ("t", material, year, country)
+    if key not in context.memo:
+        context.memo[key] = _trade_factor(context, material, year, country)
+    factor = context.memo[key]
+    assert isinstance(factor, float)
+    return factor
+
+
+def _trade_factor(context: Context, material: str, year: int, country: str) -> float:
     if _is_member(context, country, year):
         return MEMBER_FACTOR
     events = context.restrictions.get(material)
@@ -95,13 +136,18 @@ def trade_factor(context: Context, material: str, year: int, country: str) -> fl
 
 
 def _governance(context: Context, year: int, column: str, countries: list[str]) -> list[float]:
-    table = context.governance[context.governance["year"] == year].set_index("country_iso3")
+    key = ("governance", year, column)
+    if key not in context.memo:
+        table = context.governance[context.governance["year"] == year]
+        known = {} if column not in table else {
+            str(c): float(v) for c, v in zip(table["country_iso3"], table[column], strict=True)
+            if v is not None and not pd.isna(v)
+        }  # fmt: skip
+        context.memo[key] = known
+    values = context.memo[key]
+    assert isinstance(values, dict)
     neutral = NEUTRAL_WGI_SCALED if column == "wgi_scaled" else NEUTRAL_INSTABILITY
-    values = []
-    for country in countries:
-        value = table[column].get(country) if column in table else None
-        values.append(neutral if value is None or pd.isna(value) else float(value))
-    return values
+    return [float(values.get(country, neutral)) for country in countries]
 
 
 def _supply(context: Context, material: str, stage: str, year: int) -> Supply | None:
@@ -126,7 +172,7 @@ def _supply(context: Context, material: str, stage: str, year: int) -> Supply | 
 
 def missing_trade(scope: pd.DataFrame) -> str:
     """What trade data a scope lacks, and how to load them."""
-    codes = sorted(str(c) for c in scope["hs6"].dropna())
+    codes = sorted({str(c) for c in scope["hs6"].dropna()})
     if not codes:
         first = scope.iloc[0]
         return f"no HS6 code maps to the {first['stage']} stage of {first['material']}"
@@ -172,9 +218,8 @@ def supply_metrics(
         return base(metric, value, detail, production_source=used)
 
     row = sourced
-    partners = context.trade.partner_imports
     scope_key = str(scope.iloc[0]["scope_key"])
-    partners = partners[(partners["year"] == year) & (partners["scope_key"] == scope_key)]
+    partners = partner_imports(context, year, scope_key)
     rows: list[dict[str, Any]] = []
     reliance = None
     if supply is not None:
