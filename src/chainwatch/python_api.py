@@ -15,6 +15,7 @@ import pandas as pd
 
 from chainwatch.ingest.pipeline import ingest_file as _ingest_file
 from chainwatch.services import metrics, reference
+from chainwatch.services.defaults import default_year
 from chainwatch.services.metrics import DEFAULT_BLOC, EngineSpec
 from chainwatch.store import Store
 from chainwatch.store.bundle import load_bundle
@@ -56,14 +57,17 @@ def dependency_metrics(
     spark_master: str | None = None,
     lake: Path | str | None = None,
 ) -> pd.DataFrame:
-    """Every metric for a perspective (ISO3 or group), tidy, with method and sources.
+    """Every metric for a perspective (ISO3 or group), tidy, with method and sources; ``years``
+    None: the default year (the latest with trade and production figures, as the CLI, the
+    risk table and the pages).
 
     ``engine``: "duckdb" (default) or "spark" (``spark_master``: a Spark master URL, default
     ``local[2]``); ``lake``: read a Parquet lake (``chainwatch export lake``) instead of the
     store - on a cluster, a path every executor sees."""
     spec = EngineSpec(kind=engine, spark_master=spark_master, lake=_lake(lake))
     ready = open_store(store) if spec.lake is None else Store(store)
-    return metrics.dependency_metrics(ready, perspective, years, material, hs6, stage, bloc,
+    chosen = default_year(ready, spec) if years is None else years
+    return metrics.dependency_metrics(ready, perspective, chosen, material, hs6, stage, bloc,
                                       engine=spec)  # fmt: skip
 
 
@@ -76,12 +80,14 @@ def risk_table(
     spark_master: str | None = None,
     lake: Path | str | None = None,
 ) -> pd.DataFrame:
-    """All materials ranked by supply risk for a perspective, with the criteria that flag them.
+    """All materials ranked by supply risk for a perspective, with the criteria that flag them;
+    ``year`` None: the default year (as :func:`dependency_metrics`).
 
     ``engine``, ``spark_master`` and ``lake``: as for :func:`dependency_metrics`."""
     spec = EngineSpec(kind=engine, spark_master=spark_master, lake=_lake(lake))
     ready = open_store(store) if spec.lake is None else Store(store)
-    return metrics.risk_table(ready, perspective, year, bloc, engine=spec)
+    chosen = default_year(ready, spec) if year is None else year
+    return metrics.risk_table(ready, perspective, chosen, bloc, engine=spec)
 
 
 def _lake(lake: Path | str | None) -> Path | None:

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from chainwatch.api.app import create_app
 from chainwatch.store import Store
 from chainwatch.store.bundle import load_bundle
-from tests.api.support import shared_app
+from tests.api.support import TEST_HOSTS, shared_app
 
 API = "/api/v1"
 
@@ -65,7 +65,7 @@ def fresh_app(tmp_path: Path) -> Iterator[tuple[FastAPI, ApiClient]]:
     """An app over its own copy of the bundled store (for tests that change the store)."""
     store = Store(tmp_path / "chainwatch.duckdb")
     load_bundle(store)
-    application = create_app(store.path)
+    application = create_app(store.path, hosts=TEST_HOSTS)
     with anyio.from_thread.start_blocking_portal() as portal:
         api_client = ApiClient(portal, application)
         yield application, api_client

@@ -15,6 +15,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from chainwatch.api.app import create_app
+from chainwatch.api.middleware import allowed_hosts
 from chainwatch.store import Store
 from chainwatch.store.bundle import load_bundle
 
@@ -29,6 +30,10 @@ def bundled_store() -> Store:
     return store
 
 
+TEST_HOSTS = allowed_hosts(extra=["testserver"])
+"""The in-process clients (httpx's ASGI transport, schemathesis) send ``Host: testserver``."""
+
+
 @cache
 def shared_app() -> FastAPI:
-    return create_app(bundled_store().path)
+    return create_app(bundled_store().path, hosts=TEST_HOSTS)

@@ -65,6 +65,10 @@ def no_partnership_texts(browser_store: Store) -> Iterator[None]:
                     actor="browser-test")  # fmt: skip
 
 
+PAGE_TIMEOUT_MS = 120_000
+"""A cold overview computes the risk table of every material (20–35 s on 2 busy cores)."""
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -109,6 +113,8 @@ def _visit(browser: Any, base_url: str, viewport: dict[str, int], phone: bool) -
         viewport=viewport, accept_downloads=True, is_mobile=phone, has_touch=phone,
         device_scale_factor=2 if phone else 1, service_workers="block",
     )  # fmt: skip
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    context.set_default_navigation_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
     visit = Visit(page, base_url)
 

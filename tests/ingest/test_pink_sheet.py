@@ -110,10 +110,13 @@ def test_series_names_and_units_from_the_companion_file() -> None:
     assert parsed.source.licence_class == "A"
 
 
-def test_vintage_is_required_for_an_unknown_csv(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="vintage") as caught:
-        parse_pink_sheet(SAMPLE)
-    assert str(SAMPLE) in str(caught.value)
+def test_a_csv_of_any_name_loads_and_states_its_vintage(tmp_path: Path) -> None:
+    """The conversion does not carry its release date: a copy under another name is dated by
+    its last month (the sample ends in 2025-11); the bundled name is the known release."""
+    parsed = parse_pink_sheet(SAMPLE)
+    assert parsed.source.version == "data to 2025-11"
+    assert parsed.source.source_id == "worldbank-pink-sheet-data-to-2025-11"
+    assert _table(parsed, "price").num_rows == _filled_cells(SAMPLE)
     bundled_name = _copy(tmp_path, BUNDLED_CSV)
     assert parse_pink_sheet(bundled_name).source.version == VINTAGE
 

@@ -16,6 +16,7 @@ from chainwatch.ingest.base import SOURCE_FILE, SOURCE_ROW, ParsedSource
 from chainwatch.ingest.countries import CountryResolver, bundled_resolver
 from chainwatch.ingest.usgs_mcs import (
     SOURCE,
+    commodity_rule,
     commodity_rules,
     parse_usgs_mcs_world,
     parse_usgs_salient_critical,
@@ -441,3 +442,112 @@ def test_real_salient_critical_file(countries: CountryResolver) -> None:
     if not path.exists():
         pytest.skip("shared/data is not present")
     assert parse_usgs_salient_critical(path, countries).num_rows == 31
+
+
+# --- refinery, smelter, plant and primary-production tables (issue 11) -----------------------
+
+# Every refinery-stage table of the MCS 2022-2024 world files: commodity code -> (material,
+# the words that mark the table in the Type column). Gallium's only table is "Primary
+# production" (low-purity gallium recovered from alumina and zinc processing).
+REFINERY_TABLES = {
+    "alumi": ("aluminium", "smelter production"),
+    "arsen": ("arsenic", "plant production"),
+    "bauxi": ("bauxite", "refinery production"),
+    "bismu": ("bismuth", "refinery production"),
+    "boron": ("boron", "compounds|refined"),
+    "cadmi": ("cadmium", "refinery production"),
+    "coppe": ("copper", "refinery production"),
+    "galli": ("gallium", "primary production"),
+    "germa": ("germanium", "refinery production"),
+    "indiu": ("indium", "refinery production"),
+    "mgmet": ("magnesium", "smelter production"),
+    "selen": ("selenium", "refinery production"),
+    "simet": ("silicon", "plant production"),
+    "sulfu": ("sulfur", "all forms"),
+    "tellu": ("tellurium", "refinery production"),
+    "titan": ("titanium", "sponge metal production"),
+}
+# Materials whose MCS world files hold mine production only: a refinery-stage figure for them
+# cannot come from these files (the metrics must say so, not show the mine figure as one).
+MINE_ONLY = ["cobalt", "lithium", "nickel", "rare earths", "graphite", "manganese", "platinum",
+             "palladium", "tungsten", "tin", "zinc", "lead", "antimony", "vanadium"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def real_production(countries: CountryResolver) -> list[dict[str, Any]]:
+    paths = [path for paths in _real_world_files().values() for path in paths]
+    return _rows(parse_usgs_mcs_world(paths, countries))
+
+
+def _code(path: Path) -> str:
+    return path.name.lower().split("-", 1)[1].removesuffix("_world.csv")
+
+
+def _refinery_cells(code: str) -> dict[str, int]:
+    """Non-blank Prod_ cells of the refinery-table records, read with the csv module."""
+    words = REFINERY_TABLES[code][1]
+    counts: dict[str, int] = {}
+    for vintage, paths in _real_world_files().items():
+        for path in (p for p in paths if _code(p) == code):
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                records = list(csv.reader(handle))
+            header = [" ".join(name.split()) for name in records[0]]
+            type_column = header.index("Type") if "Type" in header else 2
+            prod = [i for i, name in enumerate(header)
+                    if name.lower().startswith("prod_") and "note" not in name.lower()]  # fmt: skip
+            for record in records[1:]:
+                text = " ".join(record[type_column].split()).lower() if record else ""
+                if any(word in text for word in words.split("|")):
+                    filled = sum(1 for i in prod if i < len(record) and record[i].strip())
+                    counts[vintage] = counts.get(vintage, 0) + filled
+    return counts
+
+
+@pytest.mark.parametrize("code", sorted(REFINERY_TABLES))
+def test_refinery_table_loads_whole_at_the_refinery_stage(
+    code: str, real_production: list[dict[str, Any]]
+) -> None:
+    material, words = REFINERY_TABLES[code]
+    rows = [row for row in real_production if row["material"] == material
+            and row["stage"] == "refinery"]  # fmt: skip
+    assert rows, material
+    # every cell of the table is a row (none dropped), and nothing else is refinery output
+    loaded = {vintage: sum(1 for row in rows if row["vintage"] == vintage)
+              for vintage in {row["vintage"] for row in rows}}  # fmt: skip
+    assert loaded == _refinery_cells(code)
+    # provenance: each number names the file, the table and the edition that fed it
+    for row in rows:
+        assert row["source"] == SOURCE
+        assert _code(Path(row[SOURCE_FILE])) == code
+        assert row["source_file"].split("/")[0].removeprefix("mcs")[:4] in row["vintage"]
+        assert any(word in row["product_type"].lower() for word in words.split("|"))
+
+
+def test_every_refinery_figure_comes_from_a_declared_rule(countries: CountryResolver) -> None:
+    for paths in _real_world_files().values():
+        for path in paths:
+            for row in _rows(parse_usgs_mcs_world([path], countries), stage="refinery"):
+                rule = commodity_rule(_code(path), row["product_type"].split(" (")[0])
+                assert rule is not None and rule.stage == "refinery", (path.name, row)
+                assert rule.stage_basis, rule
+
+
+@pytest.mark.parametrize("material", MINE_ONLY)
+def test_no_refinery_table_for_mine_only_materials(
+    material: str, real_production: list[dict[str, Any]]
+) -> None:
+    stages = {row["stage"] for row in real_production if row["material"] == material}
+    assert stages == {"mine"}
+
+
+def test_refinery_rules_are_documented() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "production_stages.md").read_text(
+        encoding="utf-8"
+    )
+    missing = [
+        f"{rule.code} ({rule.material})"
+        for rule in commodity_rules()
+        if rule.stage == "refinery" and f"| {rule.code} | {rule.material} |" not in page
+    ]
+    assert not missing, f"refinery rules missing from docs/production_stages.md: {missing}"
+    assert set(REFINERY_TABLES) == {r.code for r in commodity_rules() if r.stage == "refinery"}

@@ -1,22 +1,30 @@
-"""``watch subscribe | subscriptions | ack | feed | deliver`` through the Typer app (CliRunner);
-``deliver`` runs the monitor on the bundled real data and POSTs to a local webhook server."""
+"""``watch subscribe | subscriptions | unsubscribe | ack | feed | deliver | rotate-secrets |
+new-key`` through the Typer app (CliRunner); ``deliver`` runs the monitor on the bundled real
+data and POSTs to a local webhook server (reached through ``--allow-host 127.0.0.1``)."""
 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+import stat
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from chainwatch.cli.watch import watch_app
-from chainwatch.errors import QueryError
+from chainwatch.errors import QueryError, StoreError
 from chainwatch.store import Store
-from chainwatch.store.app_state import APP_DB_VARIABLE, AppState
+from chainwatch.store.app_database import APP_DB_VARIABLE
+from chainwatch.store.app_state import AppState
+from chainwatch.store.delivery_store import read_deliveries
 from chainwatch.watch.feed import ATOM
-from tests.watch.test_delivery import SECRET, webhook_server
+from chainwatch.watch.secrets import KEY_FILE_VARIABLE, KEY_VARIABLE
 from tests.watch.test_state import make_alert
+from tests.watch.webhook_receiver import SECRET, Behaviour, webhook_server
 
 runner = CliRunner()
 NS = {"atom": ATOM}
@@ -24,7 +32,8 @@ NS = {"atom": ATOM}
 
 @pytest.fixture(autouse=True)
 def _no_app_db_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(APP_DB_VARIABLE, raising=False)
+    for variable in (APP_DB_VARIABLE, KEY_VARIABLE, KEY_FILE_VARIABLE):
+        monkeypatch.delenv(variable, raising=False)
 
 
 @pytest.fixture
@@ -40,7 +49,7 @@ def test_subscribe_and_list(tmp_path: Path) -> None:
     store = ["--store", str(tmp_path / "chainwatch.duckdb")]
     url, material = "https://example.org/hook", ["--material", "graphite"]
     hook = runner.invoke(
-        watch_app, ["subscribe", *material, "--webhook", url, "--secret", "s", *store]
+        watch_app, ["subscribe", *material, "--webhook", url, "--secret", SECRET, *store]
     )
     assert hook.exit_code == 0, hook.output
     assert hook.stdout == (
@@ -56,6 +65,23 @@ def test_subscribe_and_list(tmp_path: Path) -> None:
         (1, "material", "graphite", "webhook"), (2, "partner", "CHN", "feed")
     ]  # fmt: skip
     assert "secret" not in rows[0]
+    database, key_file = tmp_path / "chainwatch.app.sqlite", tmp_path / "chainwatch.app.key"
+    for private in (database, key_file):  # owner-only files, the key made on first use
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600, private
+    with sqlite3.connect(database) as raw:
+        stored = raw.execute("SELECT secret, secret_encrypted FROM subscription").fetchall()
+    assert stored[0][0] is None and stored[0][1].startswith("gAAAA")  # a Fernet token
+    assert SECRET.encode() not in database.read_bytes()
+    removed = runner.invoke(watch_app, ["unsubscribe", "1", *store])
+    assert removed.exit_code == 0, removed.output
+    assert removed.stdout == (
+        "removed subscription 1: material graphite -> webhook https://example.org/hook "
+        "(0 delivery records)\n"
+    )
+    again = runner.invoke(watch_app, ["unsubscribe", "1", *store])
+    assert isinstance(again.exception, QueryError) and "unknown subscription 1" in str(
+        again.exception
+    )
 
 
 @pytest.mark.parametrize(
@@ -66,8 +92,12 @@ def test_subscribe_and_list(tmp_path: Path) -> None:
         (["--material", "graphite", "--feed", "--webhook", "http://x/"], "exactly one of"),
         (["--material", "graphite", "--webhook", "ftp://x/", "--secret", "s"], "http"),
         (["--material", "graphite", "--webhook", "http://x/"], "needs --secret"),
+        (["--material", "graphite", "--webhook", "http://127.0.0.1/", "--secret", "s"],
+         "--allow-host"),
+        (["--material", "graphite", "--webhook", "http://169.254.169.254/", "--secret", "s",
+          "--allow-host", "169.254.169.254"], "metadata"),
     ],
-)
+)  # fmt: skip
 def test_subscribe_refuses_bad_options(tmp_path: Path, arguments: list[str], message: str) -> None:
     result = runner.invoke(watch_app, ["subscribe", *arguments, "--app-db",
                                        f"sqlite:///{tmp_path / 'a.sqlite'}"])  # fmt: skip
@@ -113,24 +143,60 @@ def test_deliver_runs_the_monitor_and_posts_once(real_store: Store, tmp_path: Pa
     with webhook_server() as receiver:
         subscribe = runner.invoke(watch_app, ["subscribe", "--material", "nickel", "--webhook",
                                               receiver.url, "--secret", SECRET,
+                                              "--allow-host", "127.0.0.1",
                                               "--app-db", app_db])  # fmt: skip
         assert subscribe.exit_code == 0, subscribe.output
         command = ["deliver", "--year", "2014", "--as", "CAN", "--store", str(real_store.path),
-                   "--app-db", app_db]  # fmt: skip
-        first = runner.invoke(watch_app, command)
+                   "--app-db", app_db, "--allow-host", "127.0.0.1"]  # fmt: skip
+        receiver.script = [Behaviour(status=503, headers=(("Retry-After", "0"),))]
+        first = runner.invoke(watch_app, [*command, "--backoff", "0"])
         assert first.exit_code == 0, first.output
-        assert first.stdout.startswith("2014: ") and "0 failed" in first.stdout
-        sent = [got["body"] for got in receiver.received]
+        assert first.stdout.startswith("2014: ") and "1 failed" in first.stdout
+        assert "HTTP 503" in first.stderr and "retried by a later run" in first.stderr
+        sent = [got["body"] for got in receiver.accepted]
         assert sent and receiver.refused == 0
-        alerts = [body["alert"] for body in sent if isinstance(body, dict)]
+        second = runner.invoke(watch_app, command)  # retries the 503, skips the others
+        assert second.exit_code == 0, second.output
+        assert f"1 delivered, {len(sent)} already delivered, 0 failed" in second.stdout
+        assert len(receiver.accepted) == len(sent) + 1 and receiver.duplicates == 0
+        alerts = [got["body"]["alert"] for got in receiver.accepted]  # type: ignore[index]
         assert all("nickel" in a["scope"]["material"].split(";") for a in alerts)
         assert any(a["scope"]["exporter_iso3"] == "IDN" and a["rule_id"] == "supplier-export-drop"
                    for a in alerts)  # fmt: skip
-        second = runner.invoke(watch_app, command)
-        assert second.exit_code == 0, second.output
-        assert f"0 delivered, {len(sent)} already delivered" in second.stdout
-        assert len(receiver.received) == len(sent)
     with AppState(app_db) as state:
         stored = state.alerts()
         assert len(stored) >= len(sent) and all(a.last_year == 2014 for a in stored)
-        assert {d.status for d in state.deliveries()} == {"delivered"}
+        assert {d.status for d in read_deliveries(state)} == {"delivered"}
+
+
+def test_rotate_secrets_and_a_missing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app_db = ["--app-db", f"sqlite:///{tmp_path / 'app.sqlite'}"]
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv(KEY_VARIABLE, old)
+    subscribe = ["subscribe", "--partner", "IDN", "--webhook", "https://example.org/h"]
+    added = runner.invoke(watch_app, [*subscribe, "--secret", SECRET, *app_db])
+    assert added.exit_code == 0, added.output
+    monkeypatch.setenv(KEY_VARIABLE, f"{new},{old}")  # the new key first, the old one after
+    rotated = runner.invoke(watch_app, ["rotate-secrets", *app_db])
+    assert rotated.stdout == "1 webhook secrets re-encrypted with the first key\n"
+    monkeypatch.setenv(KEY_VARIABLE, new)  # the old key dropped: still readable
+    with AppState(app_db[1]) as state:
+        assert state.webhook_secret(1) == SECRET
+    monkeypatch.setenv(KEY_VARIABLE, old)  # only the retired key: a one-line refusal
+    with AppState(app_db[1]) as state, pytest.raises(StoreError, match="decrypts") as caught:
+        state.webhook_secret(1)
+    assert "\n" not in str(caught.value)
+    key = runner.invoke(watch_app, ["new-key"]).stdout.strip()
+    assert Fernet(key.encode()) and len(key) == 44
+
+
+def test_a_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    key_file = tmp_path / "app.key"
+    key_file.write_text(Fernet.generate_key().decode() + "\n", encoding="ascii")
+    os.chmod(key_file, 0o644)
+    app_db = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    result = runner.invoke(watch_app, ["subscribe", "--partner", "IDN", "--webhook",
+                                       "https://example.org/h", "--secret", SECRET,
+                                       "--app-db", app_db])  # fmt: skip
+    assert isinstance(result.exception, StoreError)
+    assert "readable by others (mode 644): run `chmod 600" in str(result.exception)

@@ -194,9 +194,12 @@ def test_month_flags_the_synthetic_break_in_its_month(synthetic_monthly_store: P
     assert alert["rule_id"] == "monthly-partner-drop"
     assert alert["signal"] == "monthly_partner_drop"
     assert alert["severity"] == "critical"  # 83 % of imports, a 90 % fall
-    assert alert["scope"] == "CAN|CHN|hs6:282200"
+    # issue 11: 282200 maps to cobalt (refinery) in every HS revision now, so the monthly
+    # (HS2017) flows are the material's scope, not a bare HS6 code
+    assert alert["scope"] == "CAN|CHN|cobalt|refinery"
     assert (alert["year"], alert["first_year"], alert["continuing"]) == (2023, 2023, False)
-    assert alert["sentence"].startswith("Canada's imports of HS 282200 from China fell 9")
+    opening = "Canada's imports of cobalt (refinery: 282200) from China fell 9"
+    assert alert["sentence"].startswith(opening)
     assert "12-month median in 2023-07" in alert["sentence"]
     assert alert["baseline"].startswith("median 10") and "2022-07 to 2023-06" in alert["baseline"]
     assert alert["series"].endswith(f"2023-07={alert['series'].split('=')[-1]}")
@@ -220,7 +223,7 @@ def test_month_uses_no_later_data(synthetic_monthly_store: Path) -> None:
         con.execute("DELETE FROM trade_flow_monthly WHERE period > DATE '2023-07-01'")
     cut = json.loads(_run_month(synthetic_monthly_store, "2023-07").stdout)
     assert [a["alert_id"] for a in cut] == [
-        calc_alert_id("monthly-partner-drop", "CAN|CHN|hs6:282200", "2023-07")
+        calc_alert_id("monthly-partner-drop", "CAN|CHN|cobalt|refinery", "2023-07")
     ]
 
 

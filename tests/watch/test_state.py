@@ -20,16 +20,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from chainwatch.errors import QueryError, StoreError
-from chainwatch.store.app_state import (
-    APP_DB_VARIABLE,
-    AppState,
-    app_database_url,
-    downgrade,
-    upgrade,
+from chainwatch.store.app_database import APP_DB_VARIABLE, app_database_url, downgrade, upgrade
+from chainwatch.store.app_state import AppState
+from chainwatch.store.delivery_store import (
+    claim_delivery,
+    finish_delivery,
+    read_deliveries,
+    write_delivery_rows,
 )
 from chainwatch.watch.alerts import Alert, AlertState, StateStore
 from chainwatch.watch.monitor import Monitor
 from chainwatch.watch.rules import Severity
+from chainwatch.watch.secrets import KeyRing, generate_key
 from tests.watch.synthetic import DROP_YEAR, synthetic_inputs
 
 POSTGRES_URL = os.environ.get(
@@ -90,7 +92,8 @@ def make_alert(
 
 @pytest.fixture(params=BACKENDS)
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppState]:
-    with app_database(request.param, tmp_path) as url, AppState(url) as state:
+    keys = KeyRing(keys=[generate_key()])
+    with app_database(request.param, tmp_path) as url, AppState(url, secrets=keys) as state:
         yield state
 
 
@@ -179,16 +182,21 @@ def test_subscriptions_and_single_deliveries(app: AppState) -> None:
     feed = app.subscribe("partner", "CHN", "feed")
     assert [s.subscription_id for s in app.subscriptions()] == [hook.subscription_id,
                                                                  feed.subscription_id]  # fmt: skip
-    assert app.subscription(hook.subscription_id).secret == "s3cret"
+    assert app.subscription(hook.subscription_id).has_secret
+    assert app.webhook_secret(hook.subscription_id) == "s3cret"
+    assert app.webhook_secret(feed.subscription_id) is None
     with pytest.raises(QueryError, match="unknown subscription"):
         app.subscription(999)
-    assert app.claim_delivery(hook.subscription_id, "a1")
-    assert not app.claim_delivery(hook.subscription_id, "a1")  # being sent
-    app.record_attempt(hook.subscription_id, "a1", None)
-    assert not app.claim_delivery(hook.subscription_id, "a1")  # delivered
-    [delivery] = app.deliveries()
+    pair = (hook.subscription_id, "a1")
+    assert write_delivery_rows(app, [pair, pair]) == 1 and write_delivery_rows(app, [pair]) == 0
+    claim = claim_delivery(app, *pair, lease_s=30)
+    assert claim is not None and claim.attempt == 1
+    assert claim_delivery(app, *pair, lease_s=30) is None  # being sent
+    assert finish_delivery(app, claim)
+    assert claim_delivery(app, *pair, lease_s=30) is None  # delivered
+    [delivery] = read_deliveries(app)
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("delivered", 1, None)
-    assert delivery.delivered_at is not None
+    assert delivery.delivered_at is not None and delivery.delivery_id == claim.delivery_id
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -201,7 +209,7 @@ def test_alembic_upgrades_an_empty_database(backend: str, tmp_path: Path) -> Non
             assert APP_TABLES | {"alembic_version"} <= set(inspect(engine).get_table_names())
             with engine.connect() as connection:
                 version = connection.execute(text("SELECT version_num FROM alembic_version"))
-                assert version.scalar_one() == "0002"
+                assert version.scalar_one() == "0003"
             downgrade(engine)
             assert not set(inspect(engine).get_table_names()) & APP_TABLES
             with AppState(url) as state:  # first use upgrades again

@@ -22,7 +22,8 @@ _ERRORS = {
     404: "Not found: unknown perspective, group, material, HS6 code or country, or no data "
     "for the years asked",
     422: "Invalid request: a parameter has the wrong type or is out of range",
-    503: "Store unavailable: missing, or being replaced",
+    503: "Store unavailable (missing, or being replaced), or the server is busy computing: "
+    "retry after the Retry-After seconds",
 }
 _VALIDATOR_HEADERS = {
     "ETag": {"description": "strong entity tag of the body", "required": True,

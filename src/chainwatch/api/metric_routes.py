@@ -45,11 +45,13 @@ async def metrics(
     wide: WideQuery = False,
 ) -> Response:
     """Every metric for a perspective, tidy (one row per year, scope and metric) or wide, with
-    method id/version and sources. Default year: the latest with trade data."""
+    method id/version and sources. Default year: the latest with both trade and production
+    data (as /risk, the CLI and the pages)."""
     store = request.app.state.store
 
     def build() -> Table:
-        frame = dependency_metrics(store, perspective, year, material, hs6, stage, bloc)
+        chosen = year if year else [reference.default_year(store)]
+        frame = dependency_metrics(store, perspective, chosen, material, hs6, stage, bloc)
         return builders.metric_table(frame, wide)
 
     params = {"perspective": perspective, "year": year, "material": material, "hs6": hs6,

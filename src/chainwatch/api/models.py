@@ -24,7 +24,7 @@ class Page(BaseModel, Generic[Row]):
 class Health(BaseModel):
     status: Literal["ok"]
     version: str = Field(description="chainwatch version")
-    store: str = Field(description="path of the store file in use")
+    store: str = Field(description="name of the store file in use (no directory)")
 
 
 class Perspective(BaseModel):
@@ -72,7 +72,7 @@ class Product(BaseModel):
     description: str
     material: str | None
     stage: Stage | None
-    role: Literal["primary", "additional"] | None
+    role: Literal["primary", "additional", "basket", "shared"] | None
 
 
 class Country(BaseModel):
@@ -156,6 +156,14 @@ class RiskRow(BaseModel):
     dependent: bool = Field(description="all three EU dependency-screen criteria met")
     criteria_met: int
     criteria: str = Field(description="the criteria that fire, '; '-separated")
+    drivers: str = Field(description="the supply-risk term and supplier that dominate")
+    fallbacks: str = Field(description="the JRC fallback the score rests on; empty: full method")
+    missing: str = Field(description="what is missing where no stage is scored, and how to load it")
+    unscored_stages: str = Field(description="stages left unscored and why")
+    materiality: str = Field(description="import value against the materiality threshold")
+    below_materiality: bool = Field(description="ranked after every material above it")
+    quantity_screen: str = Field(description="quantities the unit-value screen re-estimated")
+    production_series: str = Field(description="the production series the row rests on")
 
 
 class RiskPage(Page[RiskRow]):

@@ -1,4 +1,8 @@
-"""Errors as RFC 9457 problem+json, for every failure the API can answer with."""
+"""Errors as RFC 9457 problem+json, for every failure the API can answer with.
+
+Details never carry a local path (:mod:`chainwatch.services.redaction`); a server too busy to
+compute answers 503 with ``Retry-After`` (:class:`~chainwatch.services.cache.Busy`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chainwatch.errors import InputError, QueryError, StoreError
+from chainwatch.services.cache import Busy
+from chainwatch.services.redaction import without_local_paths
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("chainwatch.api")
@@ -36,14 +42,21 @@ def problem(
 ) -> JSONResponse:
     """An RFC 9457 problem+json response."""
     body: dict[str, object] = {"type": "about:blank", "title": title, "status": status,
-                               "detail": detail}  # fmt: skip
+                               "detail": without_local_paths(detail)}  # fmt: skip
     if instance:
         body["instance"] = instance
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    """Map every error to problem+json: user errors 404/422, store trouble 503, bugs 500."""
+def install_problem_handlers(app: FastAPI, headers: Mapping[str, str] | None = None) -> None:
+    """Map every error to problem+json: user errors 404/422, store trouble and a full server
+    503, bugs 500. ``headers`` go on the 500 answer, which leaves the app outside its
+    middleware."""
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, error: Busy) -> JSONResponse:
+        return problem(503, "Busy", str(error), request.url.path,
+                       {"Retry-After": str(error.retry_after_s)})  # fmt: skip
 
     @app.exception_handler(QueryError)
     async def query_error(request: Request, error: QueryError) -> JSONResponse:
@@ -74,4 +87,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
-        return problem(500, "Internal error", type(error).__name__, request.url.path)
+        return problem(500, "Internal error", type(error).__name__, request.url.path, headers)

@@ -19,6 +19,7 @@ from chainwatch.api.parameters import (
 from chainwatch.api.representation import Table, rows, send_table
 from chainwatch.services import metrics, reference
 from chainwatch.services.metrics import DEFAULT_BLOC
+from chainwatch.services.redaction import without_local_paths
 
 router = APIRouter(tags=["reference"], dependencies=[Conditional])
 
@@ -122,6 +123,9 @@ async def sources(request: Request, options: Options) -> Response:
     store = request.app.state.store
 
     def build() -> Table:
-        return Table(rows(models.Source, reference.sources(store)))
+        frame = reference.sources(store)
+        for column in ("obtained_from", "cut", "citation"):  # no local paths in a response
+            frame[column] = [without_local_paths(str(value)) for value in frame[column]]
+        return Table(rows(models.Source, frame))
 
     return await send_table(request, options, "sources", {}, build, models.SourcePage)

@@ -1,6 +1,9 @@
 """How tables go out: a page in the JSON envelope or the whole table as CSV, with a strong
 ETag, Cache-Control and 304 for a current If-None-Match.
 
+A CSV carries the provenance of its envelope (method ids and versions, data vintages, bloc,
+chainwatch version) as extra columns where its rows carry none of their own.
+
 Tables are computed once per (store version, query) and their rendered bodies once per page
 and format; both live in result caches, so a repeated request costs a dictionary look-up.
 """
@@ -20,9 +23,11 @@ from fastapi import Request, Response
 from pydantic import BaseModel, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
+from chainwatch import __version__
 from chainwatch.api.cache import ResultCache, entity_tag
 from chainwatch.api.models import Page
 from chainwatch.api.parameters import OutputFormat, TableOptions
+from chainwatch.services.metrics import METHODS
 
 CACHE_CONTROL = "public, max-age=60"
 CSV_MEDIA_TYPE = "text/csv"
@@ -88,18 +93,27 @@ async def send_table(
         tables: ResultCache = request.app.state.cache
 
         def render() -> Rendered:
-            return render_table(tables.get(name, params, build), page_model, options, name)
+            table = tables.get(name, params, build)
+            return render_table(table, page_model, options, name, params)
 
         rendered = await run_in_threadpool(bodies.get, name, key, render)
     return reply(request, rendered)
 
 
 def render_table(
-    table: Table, page_model: type[Page[Any]], options: TableOptions, name: str
+    table: Table,
+    page_model: type[Page[Any]],
+    options: TableOptions,
+    name: str,
+    params: dict[str, Any] | None = None,
 ) -> Rendered:
+    """``params``: the query (its ``bloc`` goes into a CSV's provenance where the envelope
+    names none)."""
     if options.output_format is OutputFormat.csv:
         frame = table.csv if table.csv is not None else flat_frame(table.items, page_model)
-        body = frame.to_csv(index=False).encode("utf-8")
+        asked = {"bloc": params["bloc"]} if params and params.get("bloc") else {}
+        text = with_provenance(frame, {**asked, **table.extra}).to_csv(index=False)
+        body = text.encode("utf-8")
         filename = "chainwatch-" + name.strip("/").replace("/", "-") + ".csv"
         return Rendered(body, CSV_MEDIA_TYPE, entity_tag(body), filename)
     start = (options.page - 1) * options.page_size
@@ -120,6 +134,43 @@ def flat_frame(items: Sequence[BaseModel], page_model: type[Page[Any]]) -> pd.Da
     records = [{name: _flat(value) for name, value in item.model_dump(mode="json").items()}
                for item in items]  # fmt: skip
     return pd.DataFrame(records, columns=list(row_model.model_fields))
+
+
+def provenance_fields(extra: dict[str, Any]) -> dict[str, str]:
+    """The provenance a table carries in its envelope (``method_ids`` or ``method``,
+    ``sources``, ``bloc``) as CSV fields: method ids and versions as aligned '; '-joined
+    lists (versions from the method registry), the data vintages, the bloc, and the
+    chainwatch version. Empty where the envelope names no method."""
+    ids = [str(method) for method in extra.get("method_ids") or []]
+    if ids:
+        known = {(m.method_id, m.version) for m in METHODS.values() if m.method_id in ids}
+        named = {method for method, _ in known}
+        pairs = sorted(known | {(method, "") for method in ids if method not in named})
+    elif extra.get("method"):
+        pairs = [(str(extra["method"]), "")]
+    else:
+        return {}
+    fields = {"chainwatch_version": __version__,
+              "method_ids": "; ".join(method for method, _ in pairs),
+              "method_versions": "; ".join(version for _, version in pairs)}  # fmt: skip
+    sources = extra.get("sources")
+    if isinstance(sources, dict):
+        fields["sources"] = "; ".join(f"{table}: {vintage}" for table, vintage in sources.items())
+    elif sources:
+        fields["sources"] = "; ".join(str(source) for source in sources)
+    if isinstance(extra.get("bloc"), str):
+        fields["bloc"] = extra["bloc"]
+    return fields
+
+
+def with_provenance(frame: pd.DataFrame, extra: dict[str, Any]) -> pd.DataFrame:
+    """CSV rows with the table's provenance as extra columns at the end, where the rows do not
+    carry their own (``method_id`` per row: the rows are left as they are)."""
+    if "method_id" in frame.columns:
+        return frame
+    fields = {name: value for name, value in provenance_fields(extra).items()
+              if name not in frame.columns}  # fmt: skip
+    return frame.assign(**fields) if fields else frame
 
 
 def _flat(value: Any) -> Any:

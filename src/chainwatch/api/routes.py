@@ -25,9 +25,9 @@ router = APIRouter()
 
 @router.get("/health", tags=["meta"], response_model=Health, responses=error_responses())
 async def health(request: Request) -> JSONResponse:
-    """Liveness and the store in use (503 when the store file is missing)."""
+    """Liveness and the store in use, by file name (503 when the store file is missing)."""
     request.app.state.cache.store_version()
-    body = Health(status="ok", version=__version__, store=str(request.app.state.store.path))
+    body = Health(status="ok", version=__version__, store=request.app.state.store.path.name)
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})
 
 

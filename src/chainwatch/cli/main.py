@@ -9,13 +9,22 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from chainwatch import schema
+from chainwatch.cli.data import data_app
 from chainwatch.cli.engine_options import EngineOption, LakeOption, SparkMasterOption, engine_spec
 from chainwatch.cli.output import Format, console, emit, errors
 from chainwatch.cli.partnerships import partnerships_app, texts_app
 from chainwatch.cli.watch import watch_app
-from chainwatch.errors import EngineError, InputError, QueryError, StoreError
+from chainwatch.errors import (
+    EngineError,
+    FetchError,
+    InputError,
+    QueryError,
+    StoreError,
+    one_line,
+)
 from chainwatch.ingest.pipeline import PARSERS, build_bundle, ingest_file
 from chainwatch.ingest.reference_lists import parse_user_group
 from chainwatch.metrics.all_importers import SET_METRICS
@@ -41,6 +50,7 @@ app.add_typer(groups_app, name="groups")
 app.add_typer(watch_app, name="watch")
 app.add_typer(texts_app, name="texts")
 app.add_typer(partnerships_app, name="partnerships")
+app.add_typer(data_app, name="data")
 export_app = typer.Typer(help="Write the canonical tables for other engines.")
 app.add_typer(export_app, name="export")
 ALL_IMPORTERS = "ALL"
@@ -201,12 +211,29 @@ def risk(
     chosen = year or services.default_risk_year(ready, spec)
     table = services.risk_table(ready, perspective, chosen, bloc, spec)
     if output_format is Format.table and out is None:
-        shown = table.head(top)[["rank", "material", "riskiest_stage", "eu_supply_risk",
-                                 "import_reliance", "production_hhi", "import_partner_hhi",
-                                 "outside_bloc_share", "criteria"]]  # fmt: skip
-        emit(shown, output_format, out, title=f"Supply risk for {perspective}")
+        shown = table.head(top).assign(
+            basis=[_risk_basis(f, m) for f, m in zip(table["fallbacks"], table["missing"],
+                                                    strict=True)][:top],
+        )[["rank", "material", "riskiest_stage", "eu_supply_risk", "import_reliance",
+           "production_hhi", "imports_value_usd", "basis", "drivers", "criteria_met"]]  # fmt: skip
+        emit(shown, output_format, out, title=f"Supply risk for {perspective}, {chosen}")
+        scored = int(table["eu_supply_risk"].notna().sum())
+        threshold = table.attrs["provenance"]["materiality_usd"]
+        console.print(f"{scored} of {len(table)} materials scored; imports below "
+                      f"US${threshold:,.0f} rank last.")  # fmt: skip
+        for _, row in table[table["missing"] != ""].iterrows():
+            console.print(f"not scored: {row['material']}: {row['missing']}")
         return
     emit(table, output_format, out)
+
+
+def _risk_basis(fallback: str, missing: str) -> str:
+    """Which form of the supply-risk method a row rests on, in a word or two."""
+    if missing:
+        return "not computable"
+    if fallback:
+        return fallback.removeprefix("fallback: ").split(" (")[0]
+    return "full method"
 
 
 @export_app.command("lake")
@@ -224,6 +251,19 @@ def export_lake(
     console.print(f"Wrote {sum(rows.values()):,} rows in {len(rows)} tables to {directory}")
 
 
+DEFAULT_WORKERS = 2
+WorkersOption = Annotated[
+    int,
+    typer.Option("--workers", min=1, max=64,
+                 help="server processes (2 suits a 2-core machine: docs/api.md, Performance)"),
+]  # fmt: skip
+AllowedHostOption = Annotated[
+    list[str] | None,
+    typer.Option("--allowed-host", help="a Host name the server answers for, besides "
+                 "localhost, 127.0.0.1, ::1 and --host (repeatable)"),
+]  # fmt: skip
+
+
 @app.command()
 def start(
     perspective: AsOption = "ALLIED",
@@ -236,6 +276,8 @@ def start(
         list[Path] | None,
         typer.Option("--texts", help="press texts (files or folders) to add to the tracker"),
     ] = None,
+    workers: WorkersOption = DEFAULT_WORKERS,
+    allowed_host: AllowedHostOption = None,
 ) -> None:
     """The main job: build the store if needed, print a first report, serve the dashboard."""
     ready = _ready(Store(store))
@@ -253,7 +295,7 @@ def start(
         "Details: `chainwatch metrics --as CAN --material cobalt`."
     )
     if not no_serve:
-        serve(store=ready.path, host=host, port=port)
+        serve(store=ready.path, host=host, port=port, workers=workers, allowed_host=allowed_host)
 
 
 @groups_app.command("list")
@@ -286,15 +328,48 @@ def serve(
     store: StoreOption = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
+    workers: WorkersOption = DEFAULT_WORKERS,
+    allowed_host: AllowedHostOption = None,
 ) -> None:
-    """Serve the dashboard and the JSON API (http://HOST:PORT/, API at /api/v1)."""
+    """Serve the dashboard and the JSON API (http://HOST:PORT/, API at /api/v1): first the
+    alerts and backtest of the store's version are precomputed (once per version)."""
+    import os
+
     import uvicorn
 
-    from chainwatch.api.app import create_app
+    from chainwatch.api.middleware import ALLOWED_HOSTS_ENV, allowed_hosts
+    from chainwatch.store.duckdb_store import STORE_ENV
 
-    application = create_app(_ready(Store(store)).path)
+    ready = _ready(Store(store))
+    _precompute(ready)
+    # the workers build their app from the environment (uvicorn's factory takes no arguments)
+    os.environ[STORE_ENV] = str(ready.path)
+    os.environ[ALLOWED_HOSTS_ENV] = ",".join(sorted(allowed_hosts(host, allowed_host or [])))
     console.print(f"chainwatch dashboard: http://{host}:{port}/  (API docs: /api/docs)")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    uvicorn.run("chainwatch.api.app:create_app", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")  # fmt: skip
+
+
+def _precompute(store: Store) -> None:
+    """The precomputed alerts of the store's version, computed in a process of its own (its
+    memory goes back to the system before the server starts) unless they are on disk."""
+    import multiprocessing
+
+    from chainwatch.api.app import precompute_store
+    from chainwatch.services.alerts import missing_precomputed
+
+    if not missing_precomputed(store):
+        return
+    console.print("Precomputing the alerts, the backtest and the first screens for this "
+                  "store version (once per version; about a minute) ...")  # fmt: skip
+    process = multiprocessing.get_context("spawn").Process(
+        target=precompute_store, args=(str(store.path),), name="chainwatch-precompute"
+    )
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        errors.print(f"warning: precomputing stopped (exit status {process.exitcode}); the "
+                     "first alerts request computes them instead")  # fmt: skip
 
 
 @bundle_app.command("build")
@@ -334,10 +409,28 @@ def _ready(store: Store) -> Store:
     return store
 
 
+INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT), as shells report it."""
+
+
 def main() -> None:
-    """Entry point: user mistakes become one line on stderr and exit status 2."""
+    """Entry point: user mistakes become one line on stderr and exit status 2; Ctrl-C one line
+    and exit status 130 (a load in progress is abandoned: nothing is committed)."""
     try:
         app()
-    except (InputError, QueryError, StoreError, EngineError) as error:
-        errors.print(f"[bold red]error:[/bold red] {error}", highlight=False, soft_wrap=True)
+    except (InputError, QueryError, StoreError, EngineError, FetchError) as error:
+        shown = escape(one_line(str(error)))  # a value quoted back may hold [markup]
+        errors.print(f"[bold red]error:[/bold red] {shown}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        _interrupted()
+    except SystemExit as stop:
+        if stop.code == INTERRUPTED:  # typer turns Ctrl-C into exit 130, silently
+            _interrupted()
+        raise
+
+
+def _interrupted() -> None:
+    errors.print("[bold red]interrupted:[/bold red] nothing was committed; the store keeps its "
+                 "previous state", highlight=False, soft_wrap=True)  # fmt: skip
+    sys.exit(INTERRUPTED)

@@ -17,19 +17,22 @@ from chainwatch.cli.output import Format, console, emit, errors
 from chainwatch.errors import QueryError
 from chainwatch.services.engines import on_engine
 from chainwatch.store import Store
-from chainwatch.store.app_state import APP_DB_VARIABLE, AppState
+from chainwatch.store.app_database import APP_DB_VARIABLE
+from chainwatch.store.app_state import AppState
 from chainwatch.store.bundle import load_bundle
 from chainwatch.store.queries import read_trade_years
 from chainwatch.watch.alerts import alerts_frame
 from chainwatch.watch.backtest import run_backtest
 from chainwatch.watch.chart import render_backtest_svg
-from chainwatch.watch.delivery import RetryPolicy, deliver_pending
+from chainwatch.watch.delivery import DeliveryPolicy, deliver_pending
 from chainwatch.watch.feed import render_app_feed
 from chainwatch.watch.inputs import DEFAULT_BLOC, read_watch_inputs
 from chainwatch.watch.monitor import Monitor, calc_alerts
 from chainwatch.watch.monthly import calc_monthly_alerts
 from chainwatch.watch.rules import load_rules
-from chainwatch.watch.subscriptions import add_subscription, describe
+from chainwatch.watch.secrets import generate_key
+from chainwatch.watch.subscriptions import add_subscription, describe, remove_subscription
+from chainwatch.watch.targets import ALLOW_VARIABLE, TargetPolicy
 
 watch_app = typer.Typer(
     help="Early warning: alerts from trade, production, prices and export restrictions.",
@@ -52,6 +55,14 @@ AppDbOption = Annotated[
     typer.Option(
         "--app-db",
         help=f"app database URL (default: ${APP_DB_VARIABLE}, else STORE.app.sqlite)",
+    ),
+]
+AllowHostOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-host",
+        help=f"a loopback or private webhook host, address or network to allow (repeatable; "
+        f"also ${ALLOW_VARIABLE}, comma-separated)",
     ),
 ]
 
@@ -190,9 +201,15 @@ def subscribe(
         str | None, typer.Option("--webhook", help="POST each new alert to this URL")
     ] = None,
     secret: Annotated[
-        str | None, typer.Option("--secret", help="HMAC key signing the webhook bodies")
+        str | None,
+        typer.Option(
+            "--secret",
+            envvar="CHAINWATCH_WEBHOOK_SECRET",
+            help="HMAC key signing the webhook bodies (stored encrypted)",
+        ),
     ] = None,
     feed: Annotated[bool, typer.Option("--feed", help="follow it in `watch feed`")] = False,
+    allow_host: AllowHostOption = None,
     store: StoreOption = None,
     app_db: AppDbOption = None,
 ) -> None:
@@ -205,9 +222,35 @@ def subscribe(
         raise QueryError("give exactly one of --webhook URL (with --secret) or --feed")
     kind, value = chosen[0]
     with open_app_state(store, app_db) as app:
+        targets = TargetPolicy.from_environment(allow_host or [])
         subscription = add_subscription(app, kind, value, "feed" if feed else "webhook",
-                                        webhook, secret)  # fmt: skip
+                                        webhook, secret if webhook else None, targets)  # fmt: skip
     typer.echo(f"subscription {describe(subscription)}")
+
+
+@watch_app.command("unsubscribe")
+def unsubscribe(
+    subscription_id: Annotated[int, typer.Argument(help="id (see `watch subscriptions`)")],
+    store: StoreOption = None,
+    app_db: AppDbOption = None,
+) -> None:
+    """Remove a subscription and its delivery records."""
+    with open_app_state(store, app_db) as app:
+        typer.echo(remove_subscription(app, subscription_id))
+
+
+@watch_app.command("rotate-secrets")
+def rotate_secrets(store: StoreOption = None, app_db: AppDbOption = None) -> None:
+    """Re-encrypt every stored webhook secret with the first key (see docs/watch.md)."""
+    with open_app_state(store, app_db) as app:
+        count = app.rotate_secrets()
+    typer.echo(f"{count} webhook secrets re-encrypted with the first key")
+
+
+@watch_app.command("new-key")
+def new_key() -> None:
+    """Print a new random key for $CHAINWATCH_SECRET_KEY or a key file."""
+    typer.echo(generate_key())
 
 
 @watch_app.command("subscriptions")
@@ -272,33 +315,53 @@ def deliver(
     ] = None,
     rules: RulesOption = None,
     bloc: BlocOption = DEFAULT_BLOC,
-    attempts: Annotated[int, typer.Option("--attempts", min=1, max=10)] = 4,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="seconds for a whole POST (then a failure)")
+    ] = 10.0,
+    workers: Annotated[int, typer.Option("--workers", help="POSTs at the same time")] = 8,
+    lease: Annotated[
+        float | None,
+        typer.Option("--lease", help="seconds a claimed delivery is held (default timeout+30)"),
+    ] = None,
     backoff: Annotated[
-        float, typer.Option("--backoff", min=0.0, help="seconds before the 1st retry (doubles)")
-    ] = 1.0,
+        float,
+        typer.Option(
+            "--backoff",
+            help="seconds before a failed delivery is retried by a "
+            "later run (doubles per attempt, at most 6 h)",
+        ),
+    ] = 60.0,
+    allow_host: AllowHostOption = None,
     store: StoreOption = None,
     app_db: AppDbOption = None,
 ) -> None:
-    """Run the monitor for a year, store its alerts, POST them to the matching webhooks."""
+    """Run the monitor for a year, store its alerts, POST them to the matching webhooks.
+
+    One attempt per delivery and run; failures are retried by later runs.
+    Retries carry the same X-Chainwatch-Delivery id (receivers dedupe on it).
+    """
+    policy = DeliveryPolicy(timeout_s=timeout, workers=workers, lease_s=lease, backoff_s=backoff,
+                            max_backoff_s=max(backoff, 6 * 3600.0))  # fmt: skip
+    targets = TargetPolicy.from_environment(allow_host or [])
     ready = _ready(Store(store))
     chosen = year if year is not None else max(read_trade_years(ready))
     inputs = read_watch_inputs(ready, chosen, [perspective] if perspective else None, bloc)
     with open_app_state(store, app_db) as app:
         monitor = Monitor(inputs, load_rules(rules) if rules else None, states=app)
         records = app.record_alerts(monitor.alerts(chosen))
-        outcomes = deliver_pending(app, [r.alert_id for r in records],
-                                   RetryPolicy(attempts=attempts, backoff_s=backoff))  # fmt: skip
+        outcomes = deliver_pending(app, [r.alert_id for r in records], policy, targets)
     counts = {status: sum(o.status == status for o in outcomes)
-              for status in ("delivered", "skipped", "failed")}  # fmt: skip
+              for status in ("delivered", "skipped", "failed", "waiting")}  # fmt: skip
     typer.echo(
         f"{chosen}: {len(records)} alerts stored; webhooks: {counts['delivered']} "
-        f"delivered, {counts['skipped']} already delivered, {counts['failed']} failed"
+        f"delivered, {counts['skipped']} already delivered, {counts['failed']} failed, "
+        f"{counts['waiting']} waiting to be retried"
     )
     for outcome in outcomes:
         if outcome.status == "failed":
             errors.print(
                 f"subscription {outcome.subscription_id}, alert {outcome.alert_id}: "
-                f"{outcome.error} after {outcome.attempts} attempts",
+                f"{outcome.error} (attempt {outcome.attempts}; retried by a later run)",
                 highlight=False,
             )
 

@@ -64,3 +64,7 @@ class ParsedSource:
     """Tables (reference tables such as ``product``) whose rows replace rows with the same key."""
     file_names: dict[str, str] = field(default_factory=dict)
     """How errors name a ``source_file`` value (an extracted zip member: ``a.zip:m.csv``)."""
+    held: dict[str, Mapping[str, Sequence[object]]] = field(default_factory=dict)
+    """Per table, the column values that mark this source's rows in the store (BACI: source,
+    HS revision and vintage). After a load that replaced only part of them (a file of one
+    year over a full release), the source record counts the rows the table really holds."""

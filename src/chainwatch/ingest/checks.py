@@ -14,6 +14,8 @@ from typing import Any
 from chainwatch import schema
 from chainwatch.errors import InputError
 from chainwatch.ingest.base import SOURCE_FILE, SOURCE_ROW
+from chainwatch.ingest.files import check_header
+from chainwatch.ingest.values import shown
 
 # check name -> (reference table, reference column) for codes that must already be known
 _REFERENCE_CHECKS = {
@@ -24,11 +26,9 @@ _REFERENCE_CHECKS = {
 
 
 def check_required_columns(file: Path, header: Sequence[str], required: Iterable[str]) -> None:
-    """Every column the format needs is in the header."""
-    present = {name.strip() for name in header}
-    for name in required:
-        if name not in present:
-            raise InputError(file, f"missing column {name!r} (found: {', '.join(header)})", 1)
+    """Every column the format needs is in the header, and no column name appears twice
+    (a reader that looks columns up by name would silently take one of the two)."""
+    check_header(str(file), header, list(required))
 
 
 def check_not_empty(file: Path, rows: int) -> None:
@@ -81,13 +81,23 @@ class RowRule:
 
 
 def row_rules(table: str) -> list[RowRule]:
-    """The row-level rules the schema declares: required, code formats, enums, bounds."""
+    """The row-level rules the schema declares: required, finite numbers, years and dates in
+    :data:`schema.YEAR_RANGE`, code formats, enums, bounds."""
     patterns = {"hs6_format": "^[0-9]{6}$", "iso3_format": "^[A-Z0-9]{3}$"}
+    first, last = schema.YEAR_RANGE
     rules: list[RowRule] = []
     for column in schema.table(table).columns:
         name = column.name
         if column.required:
             rules.append(RowRule(name, f"{name} IS NULL", "value is missing"))
+        if column.type == "float64":
+            rules.append(RowRule(name, f"NOT isfinite({name})", "not a finite number: {}"))
+        if column.check == "year":
+            rules.append(RowRule(name, f"{name} NOT BETWEEN {first} AND {last}",
+                                 f"year {{}} is outside {first}-{last}"))  # fmt: skip
+        if column.type == "date":
+            rules.append(RowRule(name, f"year({name}) NOT BETWEEN {first} AND {last}",
+                                 f"date {{}} is outside the years {first}-{last}"))  # fmt: skip
         if column.check in patterns:
             pattern = patterns[column.check]
             rules.append(RowRule(name, f"NOT regexp_full_match({name}, '{pattern}')",
@@ -119,6 +129,28 @@ def check_row_rules(staged: Staged) -> None:
     for rule, is_violation, value in zip(rules, flagged, offending, strict=True):
         if is_violation:
             raise staged.fail(hit, rule.message.format(value), rule.column)
+
+
+def check_castable(staged: Staged, columns: Sequence[schema.Column]) -> None:
+    """Every value converts to its canonical column type (run on the parsed rows before they
+    are cast): an int16 past 32767 or a date that does not exist is an error, not a crash."""
+    failing = [
+        (column, f"{column.name} IS NOT NULL AND TRY_CAST({column.name} AS {column.sql_type}) "
+                 "IS NULL")
+        for column in columns
+    ]  # fmt: skip
+    if not failing:
+        return
+    flags = ", ".join(f"coalesce({condition}, false)" for _, condition in failing)
+    values = ", ".join(f"CAST({column.name} AS VARCHAR)" for column, _ in failing)
+    hit = staged.first(f"{flags}, {values}", " OR ".join(f"({c})" for _, c in failing))
+    if hit is None:
+        return
+    flagged, offending = hit[2 : 2 + len(failing)], hit[2 + len(failing) :]
+    for (column, _), is_violation, value in zip(failing, flagged, offending, strict=True):
+        if is_violation:
+            message = f"{shown(value)} is not a valid {column.type} value"
+            raise staged.fail(hit, message, column.name)
 
 
 def check_known_codes(staged: Staged) -> None:

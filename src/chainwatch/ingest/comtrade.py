@@ -36,26 +36,20 @@ HS6 code.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import re
-import zipfile
-import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO
 
 import pyarrow as pa
 
 from chainwatch.errors import InputError
 from chainwatch.ingest.base import SOURCE_FILE, SOURCE_ROW, ParsedSource, Replacement, SourceRecord
-from chainwatch.ingest.checks import check_required_columns
 from chainwatch.ingest.countries import CountryResolver, bundled_country_table
-from chainwatch.ingest.values import parse_number
+from chainwatch.ingest.files import TextInput, check_archive, check_input_path, csv_dicts, open_zip
+from chainwatch.ingest.values import parse_number, shown
 
 SOURCE = "UN Comtrade"
 TABLE = "trade_flow_monthly"
@@ -90,14 +84,6 @@ _DATE_IN_NAME = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 
 
 @dataclass
-class _Member:
-    """One CSV text inside the input: its display name and its text stream."""
-
-    name: str
-    text: IO[str]
-
-
-@dataclass
 class _Tally:
     """What was read and what was dropped, for the source record's ``cut``."""
 
@@ -113,30 +99,22 @@ def parse_comtrade_monthly(
     ``m49`` maps UN M49 codes to ISO3 (default: the ``m49`` column of the shipped country
     table); it is used where the ISO column is missing or blank.
     """
-    if not path.exists():
-        raise InputError(path, "no such file or directory")
     codes = dict(m49) if m49 is not None else _m49_codes()
     rows: list[dict[str, object]] = []
     products: dict[tuple[str, str], dict[str, object]] = {}
     tally = _Tally(Counter())
     display: dict[str, str] = {}
-    try:
-        for member in _members(path):
-            display[member.name] = member.name
-            for line, record in _records(member):
-                tally.rows += 1
-                row = _flow_row(member.name, line, record, countries, codes, tally)
-                if row is None:
-                    continue
-                rows.append(row)
-                key = (str(row["hs6"]), str(row["hs_revision"]))
-                if key[1] != "HS92" and key not in products:
-                    products[key] = _product_row(key, record.get("cmdDesc") or "")
-    except (zipfile.BadZipFile, gzip.BadGzipFile, zlib.error, EOFError) as error:
-        kind = "zip archive" if path.suffix.lower() == ".zip" else "gzip file"
-        raise InputError(path, f"not a readable {kind} (truncated or corrupt): {error}") from None
-    except UnicodeDecodeError as error:
-        raise InputError(path, f"not UTF-8 text: {error}") from None
+    for member in _members(path):
+        display[member.display] = member.display
+        for line, record in _records(member):
+            tally.rows += 1
+            row = _flow_row(member.display, line, record, countries, codes, tally)
+            if row is None:
+                continue
+            rows.append(row)
+            key = (str(row["hs6"]), str(row["hs_revision"]))
+            if key[1] != "HS92" and key not in products:
+                products[key] = _product_row(key, record.get("cmdDesc") or "")
     if not rows:
         raise InputError(path, "no monthly HS6 import or export rows with a partner country "
                          f"(read {tally.rows} rows: {_describe(tally) or 'none'})")  # fmt: skip
@@ -168,42 +146,30 @@ def _m49_codes() -> dict[int, str]:
     }
 
 
-def _members(path: Path) -> Iterator[_Member]:
+def _members(path: Path) -> list[TextInput]:
     """The CSV texts of the input: the file itself, its gunzipped content or its zip members."""
+    check_input_path(path)
     suffix = path.suffix.lower()
-    if suffix == ".zip":
-        with zipfile.ZipFile(path) as archive:
-            names = sorted(info.filename for info in archive.infolist() if not info.is_dir())
-            if not names:
-                raise InputError(path, "the zip archive holds no file")
-            for name in names:
-                with archive.open(name) as raw:
-                    member = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-                    yield _Member(f"{path}:{name}", member)
-    elif suffix == ".gz":
-        with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as unzipped:
-            yield _Member(str(path), unzipped)
-    else:
-        with path.open(encoding="utf-8-sig", newline="") as text:
-            yield _Member(str(path), text)
+    if suffix == ".gz":
+        return [TextInput.gzip_file(path)]
+    if suffix != ".zip":
+        return [TextInput.file(path)]
+    with open_zip(path) as archive:
+        members = sorted(check_archive(archive, str(path)), key=lambda info: info.filename)
+    if not members:
+        raise InputError(path, "the zip archive holds no file")
+    return [TextInput.zip_member(path, info, f"{path}:{info.filename}") for info in members]
 
 
-def _records(member: _Member) -> Iterator[tuple[int, dict[str, str]]]:
+def _records(member: TextInput) -> Iterator[tuple[int, dict[str, str]]]:
     """(line, record) of each data row; the header is line 1."""
-    header = member.text.readline()
-    if not header.strip():
-        raise InputError(member.name, "the file is empty")
-    delimiter = "\t" if "\t" in header else ","
-    fields = next(csv.reader([header], delimiter=delimiter))
-    fields = [name.strip() for name in fields]
-    check_required_columns(Path(member.name), fields, REQUIRED_COLUMNS)
-    reader = csv.DictReader(member.text, fieldnames=fields, delimiter=delimiter)
+    _, records = csv_dicts(member, REQUIRED_COLUMNS, delimiter=None)
     empty = True
-    for line, record in enumerate(reader, start=2):
+    for line, record in records:
         empty = False
-        yield line, {key: (value or "").strip() for key, value in record.items() if key}
+        yield line, {key: value.strip() for key, value in record.items()}
     if empty:
-        raise InputError(member.name, "the file has no data rows")
+        raise InputError(member.display, "the file has no data rows")
 
 
 def _flow_row(
@@ -228,14 +194,15 @@ def _flow_row(
             return None
     revision = REVISIONS.get(record["classificationCode"].upper())
     if revision is None:
-        raise InputError(file, f"not an HS classification code: {record['classificationCode']!r}"
-                         " (expected H0 to H6)", line, "classificationCode")  # fmt: skip
+        written = shown(record["classificationCode"])
+        raise InputError(file, f"not an HS classification code: {written} (expected H0 to H6)",
+                         line, "classificationCode")  # fmt: skip
     command = record["cmdCode"]
-    if not command.isdigit():
-        if command.upper() == "TOTAL" or re.fullmatch(r"\d*", command):
+    if not re.fullmatch(r"[0-9]+", command):
+        if command.upper() == "TOTAL" or not command:
             tally.dropped["products above HS6"] += 1
             return None
-        raise InputError(file, f"not an HS code: {command!r}", line, "cmdCode")
+        raise InputError(file, f"not an HS code: {shown(command)}", line, "cmdCode")
     if len(command) != 6:
         tally.dropped["products above HS6"] += 1
         return None
@@ -266,13 +233,13 @@ def _flow_row(
 def _period(file: str, line: int, text: str) -> date:
     match = re.fullmatch(r"(\d{4})(\d{2})", text)
     if match is None or not 1 <= int(match.group(2)) <= 12:
-        raise InputError(file, f"not a month YYYYMM: {text!r}", line, "period")
+        raise InputError(file, f"not a month YYYYMM: {shown(text)}", line, "period")
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 def _code(file: str, line: int, text: str, column: str) -> int:
-    if not text.isdigit():
-        raise InputError(file, f"not a numeric country code: {text!r}", line, column)
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        raise InputError(file, f"not a numeric country code: {shown(text)}", line, column)
     return int(text)
 
 
@@ -306,8 +273,8 @@ def _country(
     if found is None:
         iso = record.get(f"{side}ISO", "")
         named = f"{side}ISO" if iso else column
-        shown = iso or record[column]
-        raise InputError(file, f"unknown country code {shown!r}", line, named)
+        written = iso or record[column]
+        raise InputError(file, f"unknown country code {shown(written)}", line, named)
     return found
 
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from chainwatch.errors import InputError
 from chainwatch.ingest.base import SOURCE_ROW
-from chainwatch.ingest.checks import check_required_columns
+from chainwatch.ingest.files import TextInput, csv_dicts
 
 _DATAHUB_COLUMNS = [
     "ISO3166-1-Alpha-3",
@@ -41,32 +41,30 @@ EXTRA_ECONOMIES = {"XKX": "Kosovo"}
 
 def parse_country_codes(path: Path) -> pa.Table:
     """Read the datahub country-codes CSV into the canonical ``country`` table."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        check_required_columns(path, reader.fieldnames or [], _DATAHUB_COLUMNS)
-        rows = []
-        for line, record in enumerate(reader, start=2):
-            iso3 = record["ISO3166-1-Alpha-3"].strip()
-            if not iso3:
-                continue
-            if not re.fullmatch(r"[A-Z]{3}", iso3):
-                raise InputError(path, f"not an ISO3 code: {iso3!r}", line, "ISO3166-1-Alpha-3")
-            name = record["CLDR display name"] or record["UNTERM English Short"]
-            if len(name) <= 3:  # CLDR abbreviates a few ("US", "UK")
-                name = record["official_name_en"] or record["UNTERM English Short"]
-            m49 = record["M49"].strip()
-            independent = record["is_independent"].strip()
-            rows.append(
-                {
-                    "iso3": iso3,
-                    "name": name or record["official_name_en"],
-                    "iso2": record["ISO3166-1-Alpha-2"].strip() or None,
-                    "m49": int(m49) if m49.isdigit() else None,
-                    "kind": "country" if independent == "Yes" else "territory",
-                    "region": record["Region Name"] or None,
-                    SOURCE_ROW: line,
-                }
-            )
+    _, records = csv_dicts(TextInput.file(path), _DATAHUB_COLUMNS)
+    rows = []
+    for line, record in records:
+        iso3 = record["ISO3166-1-Alpha-3"].strip()
+        if not iso3:
+            continue
+        if not re.fullmatch(r"[A-Z]{3}", iso3):
+            raise InputError(path, f"not an ISO3 code: {iso3!r}", line, "ISO3166-1-Alpha-3")
+        name = record["CLDR display name"] or record["UNTERM English Short"]
+        if len(name) <= 3:  # CLDR abbreviates a few ("US", "UK")
+            name = record["official_name_en"] or record["UNTERM English Short"]
+        m49 = record["M49"].strip()
+        independent = record["is_independent"].strip()
+        rows.append(
+            {
+                "iso3": iso3,
+                "name": name or record["official_name_en"],
+                "iso2": record["ISO3166-1-Alpha-2"].strip() or None,
+                "m49": int(m49) if re.fullmatch(r"[0-9]{1,9}", m49) else None,
+                "kind": "country" if independent == "Yes" else "territory",
+                "region": record["Region Name"] or None,
+                SOURCE_ROW: line,
+            }
+        )
     if not rows:
         raise InputError(path, "no country rows")
     for code, name in {**AGGREGATES, **EXTRA_ECONOMIES}.items():

@@ -11,14 +11,20 @@ Accepted inputs:
   missing prices left empty) with its companion ``pink_sheet_series_metadata.csv``
   (``code,name,unit``) in the same folder.
 
-Missing prices are dropped, not loaded as rows. The release date (``vintage``) is read from the
-workbook's "Updated on" line; a CSV does not carry it, so pass ``vintage`` (the bundled CSV
-conversion is known to come from the release of 2 December 2025).
+* the sheet "Monthly Prices" saved as CSV from a spreadsheet program (the workbook layout:
+  title rows, names, units, codes, ``1960M01`` rows), under any file name.
+
+The form is told by content, not by name: a zip container (``PK``) is a workbook, a CSV with a
+``month`` column is the conversion, a CSV with ``1960M01`` rows is the saved sheet. Missing
+prices are dropped, not loaded as rows; a CSV row with fewer fields than the series row (a row
+cut short) is an error. The release date (``vintage``) is read from the "Updated on" line of the
+workbook or of the saved sheet; the conversion does not carry it: pass ``vintage``, or it is
+known (the bundled CSV conversion comes from the release of 2 December 2025), or it is stated
+as the last month the file holds ("data to 2025-11").
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import math
 import re
@@ -32,13 +38,23 @@ from typing import Any
 import openpyxl
 import pyarrow as pa
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from chainwatch import schema
 from chainwatch.errors import InputError
 from chainwatch.ingest.base import SOURCE_ROW, ParsedSource, Replacement, SourceRecord
 from chainwatch.ingest.checks import check_not_empty, check_required_columns
-from chainwatch.ingest.values import parse_number
+from chainwatch.ingest.files import (
+    ARCHIVE_ERRORS,
+    TextInput,
+    binary_handle,
+    check_archive,
+    check_header,
+    check_input_path,
+    csv_dicts,
+    csv_rows,
+    describe_archive_error,
+)
+from chainwatch.ingest.values import parse_number, shown
 
 SOURCE = "World Bank Pink Sheet"
 SHEET = "Monthly Prices"
@@ -79,6 +95,9 @@ class PriceGrid:
     rows: list[tuple[int, Sequence[object]]] = field(default_factory=list)
     """(row number, cells) of every data row."""
     vintage: str | None = None
+    check_width: bool = False
+    """A CSV: every month row must reach the last series column (else it was cut short)."""
+    width: int = 0
 
     def add(self, series: Series, position: int, column: str) -> None:
         _check_code(self.display, series.code, series.row, column)
@@ -92,51 +111,69 @@ class PriceGrid:
 
 def parse_pink_sheet(path: Path, vintage: str | None = None) -> ParsedSource:
     """Parse Pink Sheet monthly prices (workbook or CSV) into ``price_series`` and ``price``."""
-    if not path.exists():
-        raise InputError(path, "no such file or directory")
-    workbook = path.suffix.lower() in (".xlsx", ".xlsm")
+    check_input_path(path)
+    with binary_handle(path, str(path)) as handle:
+        workbook = handle.read(4) == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm")
     grid = read_workbook(path) if workbook else read_csv(path)
-    release = vintage or grid.vintage
-    if release is None:
-        raise InputError(
-            grid.display, "the release date is not in the file: pass vintage='YYYY-MM-DD'"
-        )
-    prices, months = _price_table(grid, release)
+    columns, months = _price_columns(grid)
+    release = vintage or grid.vintage or _data_to(columns["month"])
+    columns["vintage"] = [release] * len(columns["value"])
+    prices = pa.table(columns, schema=_schema("price"))
+    held = {"source": [SOURCE], "vintage": [release]}
     return ParsedSource(
         file=path,
         source=_source_record(grid, release, months, prices.num_rows),
         tables={"price_series": _series_table(grid), "price": prices},
-        replacements=[Replacement("price", {"source": [SOURCE], "vintage": [release]})],
+        replacements=[Replacement("price", held)],
         column_labels={"month": grid.month_label},
         upserts={"price_series"},
+        held={"price": held},
     )
 
 
+def _data_to(months: list[datetime.date]) -> str:
+    """The vintage of a conversion that does not state its release: its last month."""
+    return f"data to {max(months):%Y-%m}" if months else "data to unknown"
+
+
 def read_csv(path: Path) -> PriceGrid:
-    """The CSV conversion (``month`` + one column per code) and its series list beside it."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise InputError(path, "the file is empty: expected a header row", 1)
-        check_required_columns(path, header, ["month"])
-        rows: list[tuple[int, Sequence[object]]] = [
-            (reader.line_num, row) for row in reader if any(cell.strip() for cell in row)
-        ]
-    month = [name.strip() for name in header].index("month")
+    """A CSV in either layout: the conversion (``month`` + one column per code, with its series
+    list beside it) or the sheet saved as CSV (title rows, names, units, codes, months)."""
+    records = list(csv_rows(TextInput.file(path)))
+    if not records:
+        raise InputError(path, "the file is empty: expected a header row", 1)
+    header = [name.strip() for name in records[0][1]]
+    if "month" in header:
+        return _converted_grid(path, records)
+    if any(cells and _WORKBOOK_MONTH.fullmatch(cells[0].strip()) for _, cells in records):
+        sheet: list[tuple[object, ...]] = [() for _ in range(records[-1][0])]
+        for line, cells in records:
+            sheet[line - 1] = tuple(cells)
+        grid = _sheet_grid(str(path), sheet)
+        grid.check_width = True
+        return grid
+    check_required_columns(path, records[0][1], ["month"])
+    raise AssertionError("unreachable: the month column is missing")
+
+
+def _converted_grid(path: Path, records: list[tuple[int, list[str]]]) -> PriceGrid:
+    header = check_header(str(path), records[0][1], ["month"])
+    rows: list[tuple[int, Sequence[object]]] = records[1:]  # type: ignore[assignment]
+    month = header.index("month")
     metadata = _read_metadata(path.with_name(METADATA_FILE))
-    grid = PriceGrid(str(path), "month", month, _CSV_MONTH, rows=rows)
-    for position, raw_code in enumerate(header):
-        code = raw_code.strip()
+    grid = PriceGrid(str(path), "month", month, _CSV_MONTH, rows=rows, check_width=True)
+    for position, code in enumerate(header):
         if position == month:
             continue
         if code in metadata:
             name, unit = metadata[code]
         elif _SERIES_CODE.fullmatch(code):
-            raise InputError(path, f"series {code!r} is not listed in {METADATA_FILE}", 1, code)
+            message = f"series {code!r} is not listed in {METADATA_FILE}"
+            raise InputError(path, message, 1, code)
         else:
             name = unit = ""
         grid.add(Series(code, name, unit, 1), position, code or f"column {position + 1}")
+    grid.width = len(header)
     grid.vintage = BUNDLED_CSV_VINTAGE if path.name == BUNDLED_CSV else None
     return grid
 
@@ -145,21 +182,24 @@ def _read_metadata(path: Path) -> dict[str, tuple[str, str]]:
     """Series code -> (name, unit) from the companion ``code,name,unit`` file."""
     if not path.exists():
         raise InputError(path, "the series list is missing beside the price file")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        check_required_columns(path, reader.fieldnames or [], ["code", "name", "unit"])
-        listed: dict[str, tuple[str, str]] = {}
-        for record in reader:
-            code = (record["code"] or "").strip()
-            _check_code(str(path), code, reader.line_num, "code")
-            listed[code] = ((record["name"] or "").strip(), _unit(record["unit"]))
+    _, records = csv_dicts(TextInput.file(path), ["code", "name", "unit"])
+    listed: dict[str, tuple[str, str]] = {}
+    for line, record in records:
+        code = record["code"].strip()
+        _check_code(str(path), code, line, "code")
+        if code in listed:
+            raise InputError(path, f"series {code!r} is listed twice", line, "code")
+        listed[code] = (record["name"].strip(), _unit(record["unit"]))
     return listed
 
 
 def read_workbook(path: Path) -> PriceGrid:
     """The sheet "Monthly Prices" of the publisher's workbook."""
-    display = f"{path}:{SHEET}"
-    cells = _sheet_rows(path)
+    return _sheet_grid(f"{path}:{SHEET}", _sheet_rows(path))
+
+
+def _sheet_grid(display: str, cells: list[tuple[object, ...]]) -> PriceGrid:
+    """The grid of the sheet layout (workbook, or the sheet saved as CSV)."""
     first = next(
         (i for i, row in enumerate(cells) if row and _WORKBOOK_MONTH.fullmatch(_text(row[0]))),
         None,
@@ -181,26 +221,35 @@ def read_workbook(path: Path) -> PriceGrid:
             name = _text(names[position]) if position < len(names) else ""
             unit = _unit(units[position]) if position < len(units) else ""
             grid.add(Series(code, name, unit, first), position, get_column_letter(position + 1))
-    grid.rows = list(enumerate(cells[first:], start=first + 1))
+    grid.width = max(grid.columns, default=0) + 1
+    grid.rows = [(line, row) for line, row in enumerate(cells[first:], start=first + 1) if row]
     return grid
 
 
 def _sheet_rows(path: Path) -> list[tuple[object, ...]]:
     """All rows of the price sheet, index = sheet row - 1 (empty rows included)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
-        raise InputError(path, f"not a readable xlsx workbook: {error}") from None
+        with zipfile.ZipFile(path) as archive:
+            check_archive(archive, str(path))
+    except (*ARCHIVE_ERRORS, OSError) as error:
+        reason = describe_archive_error(error)
+        raise InputError(path, f"not a readable xlsx workbook: {reason}") from None
     try:
-        if SHEET not in workbook.sheetnames:
-            found = ", ".join(workbook.sheetnames)
-            raise InputError(path, f"no sheet {SHEET!r} in the workbook (found: {found})")
-        sheet = workbook[SHEET]
-        return [tuple(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        with warnings.catch_warnings(), binary_handle(path, str(path)) as handle:
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            try:
+                if SHEET not in workbook.sheetnames:
+                    found = ", ".join(workbook.sheetnames)
+                    raise InputError(path, f"no sheet {SHEET!r} in the workbook (found: {found})")
+                return [tuple(row) for row in workbook[SHEET].iter_rows(values_only=True)]
+            finally:
+                workbook.close()
+    except InputError:
+        raise
+    except Exception as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputError(path, f"not a readable xlsx workbook: {reason}") from None
 
 
 def _release_date(title_rows: list[tuple[object, ...]]) -> str | None:
@@ -218,11 +267,14 @@ def _release_date(title_rows: list[tuple[object, ...]]) -> str | None:
     return None
 
 
-def _price_table(grid: PriceGrid, vintage: str) -> tuple[pa.Table, int]:
-    """The ``price`` rows, and the number of months in the file."""
+def _price_columns(grid: PriceGrid) -> tuple[dict[str, list[Any]], int]:
+    """The ``price`` columns (without the vintage), and the number of months in the file."""
     months, codes, values, lines = [], [], [], []
     seen: dict[datetime.date, int] = {}
     for line, row in grid.rows:
+        if grid.check_width and len(row) < grid.width:
+            raise InputError(grid.display, f"the row has {len(row)} fields but the series row "
+                             f"has {grid.width} (a row cut short?)", line)  # fmt: skip
         cells = [row[position] if position < len(row) else None for position in grid.columns]
         if all(_text(cell) in MISSING_MARKERS for cell in cells):
             continue  # a blank or note row: no prices
@@ -244,10 +296,9 @@ def _price_table(grid: PriceGrid, vintage: str) -> tuple[pa.Table, int]:
         "series": codes,
         "value": values,
         "source": [SOURCE] * len(values),
-        "vintage": [vintage] * len(values),
         SOURCE_ROW: lines,
     }
-    return pa.table(columns, schema=_schema("price")), len(seen)
+    return columns, len(seen)
 
 
 def _series_table(grid: PriceGrid) -> pa.Table:
@@ -268,7 +319,7 @@ def _month(grid: PriceGrid, line: int, cell: object) -> datetime.date:
     if match is None or not 1 <= int(match.group(2)) <= 12:
         example = "1960M01" if grid.month_pattern is _WORKBOOK_MONTH else "1960-01"
         raise InputError(
-            grid.display, f"not a month like {example}: {text!r}", line, grid.month_label
+            grid.display, f"not a month like {example}: {shown(text)}", line, grid.month_label
         )
     return datetime.date(int(match.group(1)), int(match.group(2)), 1)
 
@@ -284,7 +335,7 @@ def _price(display: str, line: int, code: str, cell: object) -> float | None:
 
 def _check_code(display: str, code: str, line: int, column: str) -> None:
     if not _SERIES_CODE.fullmatch(code):
-        raise InputError(display, f"not a series code: {code!r}", line, column)
+        raise InputError(display, f"not a series code: {shown(code)}", line, column)
 
 
 def _text(cell: object) -> str:
@@ -300,7 +351,7 @@ def _unit(cell: object) -> str:
 def _source_record(grid: PriceGrid, vintage: str, months: int, rows: int) -> SourceRecord:
     cells = len(grid.series) * months
     return SourceRecord(
-        source_id=f"worldbank-pink-sheet-{vintage}",
+        source_id=f"worldbank-pink-sheet-{vintage.replace(' ', '-')}",
         title="World Bank Commodity Price Data (The Pink Sheet), monthly prices",
         publisher="World Bank",
         version=vintage,

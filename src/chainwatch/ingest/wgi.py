@@ -18,24 +18,19 @@ The release ("2024 update") is read from a file name like ``wgidataset_2024updat
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
 import pyarrow as pa
 
 from chainwatch import schema
 from chainwatch.errors import InputError
 from chainwatch.ingest.base import SOURCE_ROW, ParsedSource, Replacement, SourceRecord
-from chainwatch.ingest.checks import check_not_empty, check_required_columns
+from chainwatch.ingest.checks import check_not_empty
 from chainwatch.ingest.countries import CountryResolver, former_country_rows
-from chainwatch.ingest.values import parse_number, parse_year
+from chainwatch.ingest.files import TextInput, check_archive, check_input_path, csv_dicts, open_zip
+from chainwatch.ingest.values import parse_count, parse_number, parse_year, rows_to_table, shown
 
 SOURCE = "World Bank WGI"
 MISSING = ".."
@@ -57,31 +52,29 @@ _VINTAGE_IN_NAME = re.compile(r"(\d{4})\s*_?update", re.IGNORECASE)
 
 def parse_wgi(path: Path, countries: CountryResolver, vintage: str | None = None) -> ParsedSource:
     """Parse a WGI long CSV (or a zip holding one) into the canonical ``governance`` table."""
-    if not path.exists():
-        raise InputError(path, "no such file or directory")
-    with _open_csv(path) as (handle, display):
-        release = vintage or infer_vintage(display)
-        if release is None:
-            raise InputError(
-                display,
-                "cannot tell the WGI release from the file name: pass vintage='2024 update'",
-            )
-        reader = _Reader(Path(display), countries, release)
-        try:
-            rows, total = reader.read(handle)
-        except UnicodeDecodeError as error:
-            raise InputError(display, f"not UTF-8 text: {error}") from None
-    tables: dict[str, pa.Table | str] = {"governance": pa.Table.from_pylist(rows, schema=_schema())}
+    source = _text_input(path)
+    release = vintage or infer_vintage(source.display)
+    if release is None:
+        raise InputError(
+            source.display,
+            "cannot tell the WGI release from the file name: pass vintage='2024 update'",
+        )
+    reader = _Reader(Path(source.display), countries, release)
+    rows, total = reader.read(source)
+    table = rows_to_table(source.display, rows, _schema(), LABELS)
+    tables: dict[str, pa.Table | str] = {"governance": table}
     if reader.formers:
         triples = [(0, name, code) for code, name in sorted(reader.formers.items())]
         tables["country"] = former_country_rows(triples, set(countries.codes))
+    held = {"source": [SOURCE], "vintage": [release]}
     return ParsedSource(
         file=path,
-        source=_source_record(display, release, total, total - len(rows)),
+        source=_source_record(source.display, release, total, total - len(rows)),
         tables=tables,
-        replacements=[Replacement("governance", {"source": [SOURCE], "vintage": [release]})],
+        replacements=[Replacement("governance", held)],
         column_labels=LABELS,
         upserts={"country"} if reader.formers else set(),
+        held={"governance": held},
     )
 
 
@@ -95,25 +88,17 @@ def _schema() -> pa.Schema:
     return schema.arrow_schema("governance").append(pa.field(SOURCE_ROW, pa.int64()))
 
 
-@contextmanager
-def _open_csv(path: Path) -> Iterator[tuple[TextIO, str]]:
-    """The CSV text and its name as the user knows it (``archive.zip:member.csv`` for a zip)."""
+def _text_input(path: Path) -> TextInput:
+    """The CSV text, named as the user knows it (``archive.zip:member.csv`` for a zip)."""
+    check_input_path(path)
     if path.suffix.lower() != ".zip":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            yield handle, str(path)
-        return
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = [n for n in archive.namelist() if n.lower().endswith(".csv")]
-            if len(members) != 1:
-                raise InputError(
-                    path, f"expected one CSV file in the archive, found {len(members)}"
-                )
-            with archive.open(members[0]) as raw:
-                text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-                yield text, f"{path}:{members[0]}"
-    except (zipfile.BadZipFile, EOFError) as error:
-        raise InputError(path, f"not a readable zip archive: {error}") from None
+        return TextInput.file(path)
+    with open_zip(path) as archive:
+        members = [info for info in check_archive(archive, str(path))
+                   if info.filename.lower().endswith(".csv")]  # fmt: skip
+    if len(members) != 1:
+        raise InputError(path, f"expected one CSV file in the archive, found {len(members)}")
+    return TextInput.zip_member(path, members[0], f"{path}:{members[0].filename}")
 
 
 @dataclass
@@ -126,18 +111,14 @@ class _Reader:
     formers: dict[str, str] = field(default_factory=dict)
     """Code -> name of ISO 3166-3 former economies ("Netherlands Antilles (former)")."""
 
-    def read(self, handle: TextIO) -> tuple[list[dict[str, object]], int]:
+    def read(self, source: TextInput) -> tuple[list[dict[str, object]], int]:
         """Canonical rows with an estimate, and the number of data rows in the file."""
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None:
-            raise InputError(self.file, "the file is empty: expected a header row", 1)
-        check_required_columns(self.file, reader.fieldnames, COLUMNS)
+        _, records = csv_dicts(source, COLUMNS)
         rows: list[dict[str, object]] = []
         seen: dict[tuple[object, ...], int] = {}
         total = 0
-        for record in reader:
+        for line, record in records:
             total += 1
-            line = reader.line_num
             row = self.convert(line, record)
             key = (row["country_iso3"], row["indicator"], row["year"])
             if key in seen:
@@ -154,18 +135,16 @@ class _Reader:
         file = self.file
         indicator = (record["indicator"] or "").strip().lower()
         if indicator not in INDICATORS:
-            message = f"unknown indicator {indicator!r} (expected one of {', '.join(INDICATORS)})"
+            message = f"unknown indicator {shown(indicator)} (expected {', '.join(INDICATORS)})"
             raise InputError(file, message, line, "indicator")
-        source_count = _number(file, line, record, "nsource")
-        if source_count is not None and not source_count.is_integer():
-            raise InputError(file, f"not a whole number: {record['nsource']!r}", line, "nsource")
+        source_count = parse_count(file, line, record["nsource"], "nsource", (MISSING, ""))
         return {
             "year": parse_year(file, line, record["year"]),
             "country_iso3": self.economy(line, record),
             "indicator": indicator,
             "estimate": _number(file, line, record, "estimate"),
             "standard_error": _number(file, line, record, "stddev"),
-            "source_count": None if source_count is None else int(source_count),
+            "source_count": source_count,
             "percentile_rank": _number(file, line, record, "pctrank"),
             "source": SOURCE,
             "vintage": self.vintage,
@@ -182,7 +161,8 @@ class _Reader:
         if re.fullmatch(r"[A-Z]{3}", code) and name.lower().endswith(_FORMER):
             self.formers.setdefault(code, name[: -len(_FORMER)].strip())
             return code
-        raise InputError(self.file, f"unknown economy code {code!r} ({name})", line, "code")
+        message = f"unknown economy code {shown(code)} ({shown(name)})"
+        raise InputError(self.file, message, line, "code")
 
 
 def _number(file: Path, line: int, record: dict[str, str], column: str) -> float | None:

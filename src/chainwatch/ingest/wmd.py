@@ -31,9 +31,10 @@ import pyarrow as pa
 from chainwatch import schema
 from chainwatch.errors import InputError
 from chainwatch.ingest.base import SOURCE_ROW, ParsedSource, Replacement, SourceRecord
-from chainwatch.ingest.checks import check_not_empty, check_required_columns
+from chainwatch.ingest.checks import check_not_empty
 from chainwatch.ingest.countries import CountryResolver
-from chainwatch.ingest.values import parse_number, parse_year
+from chainwatch.ingest.files import TextInput, csv_dicts
+from chainwatch.ingest.values import parse_number, parse_year, rows_to_table, shown
 
 SOURCE = "World Mining Data"
 DEFAULT_VINTAGE = "WMD 2025"
@@ -87,20 +88,17 @@ def parse_world_mining_data(
     path: Path, countries: CountryResolver, vintage: str = DEFAULT_VINTAGE
 ) -> ParsedSource:
     """Parse the WMD long production table into the canonical ``production`` table."""
-    if not path.exists():
-        raise InputError(path, "no such file or directory")
     reader = _Reader(path, countries, vintage)
-    try:
-        rows = reader.read()
-    except UnicodeDecodeError as error:
-        raise InputError(path, f"not UTF-8 text: {error}") from None
-    table = pa.Table.from_pylist(rows, schema=_schema())
+    rows = reader.read()
+    table = rows_to_table(path, rows, _schema(), LABELS)
+    held = {"source": [SOURCE], "vintage": [vintage]}
     return ParsedSource(
         file=path,
         source=_source_record(path, vintage, reader),
         tables={"production": table},
-        replacements=[Replacement("production", {"source": [SOURCE], "vintage": [vintage]})],
+        replacements=[Replacement("production", held)],
         column_labels=LABELS,
+        held={"production": held},
     )
 
 
@@ -120,25 +118,21 @@ class _Reader:
     unmapped: Counter[str] = field(default_factory=Counter)
 
     def read(self) -> list[dict[str, object]]:
-        with self.file.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None:
-                raise InputError(self.file, "the file is empty: expected a header row", 1)
-            check_required_columns(self.file, reader.fieldnames, COLUMNS)
-            rows: list[dict[str, object]] = []
-            seen: dict[tuple[object, ...], int] = {}
-            for record in reader:
-                self.total += 1
-                row = self.convert(reader.line_num, record)
-                if row is None:
-                    continue
-                key = (row["product_type"], row["country_iso3"], row["year"])
-                if key in seen:
-                    described = " ".join(str(part) for part in key)
-                    message = f"duplicate row for {described}; first seen on row {seen[key]}"
-                    raise InputError(self.file, message, reader.line_num, _KEY_LABEL)
-                seen[key] = reader.line_num
-                rows.append(row)
+        _, records = csv_dicts(TextInput.file(self.file), COLUMNS)
+        rows: list[dict[str, object]] = []
+        seen: dict[tuple[object, ...], int] = {}
+        for line, record in records:
+            self.total += 1
+            row = self.convert(line, record)
+            if row is None:
+                continue
+            key = (row["product_type"], row["country_iso3"], row["year"])
+            if key in seen:
+                described = " ".join(str(part) for part in key)
+                message = f"duplicate row for {described}; first seen on row {seen[key]}"
+                raise InputError(self.file, message, line, _KEY_LABEL)
+            seen[key] = line
+            rows.append(row)
         check_not_empty(self.file, self.total)
         return rows
 
@@ -152,7 +146,7 @@ class _Reader:
         unit, factor = _unit(self.file, line, _cell(record, "unit"))
         flag = _cell(record, "wmd_data_flag").lower()
         if flag and flag not in FLAGS:
-            message = f"unknown data flag {flag!r} (expected one of {', '.join(FLAGS)})"
+            message = f"unknown data flag {shown(flag)} (expected one of {', '.join(FLAGS)})"
             raise InputError(self.file, message, line, "wmd_data_flag")
         quantity = _quantity(self.file, line, _cell(record, "value"))
         return {
@@ -178,7 +172,7 @@ class _Reader:
         if iso3 is None and code:
             iso3 = self.countries.resolve_code(code)
         if iso3 is None:
-            message = f"unknown country {name!r} (iso3 {code!r})"
+            message = f"unknown country {shown(name)} (iso3 {shown(code)})"
             raise InputError(self.file, message, line, "country")
         return iso3
 
@@ -189,7 +183,7 @@ def _cell(record: dict[str, str], column: str) -> str:
 
 def _unit(file: Path, line: int, text: str) -> tuple[str, float]:
     if text not in UNITS:
-        message = f"unknown unit {text!r} (expected one of {', '.join(UNITS)})"
+        message = f"unknown unit {shown(text)} (expected one of {', '.join(UNITS)})"
         raise InputError(file, message, line, "unit")
     return UNITS[text]
 
@@ -198,7 +192,7 @@ def _quantity(file: Path, line: int, text: str) -> float | None:
     """A finite, non-negative number, or None for an empty cell."""
     value = parse_number(file, line, text, "value")
     if value is not None and value < 0:
-        raise InputError(file, f"negative quantity {text}", line, "value")
+        raise InputError(file, f"negative quantity {shown(text)}", line, "value")
     return value
 
 

@@ -45,7 +45,7 @@ def calc_import_sources(
         wanted = list(years) if years else relations.trade_years()
         relations.register_trade(relations.members([who]), relations.bloc_members(bloc_of),
                                  scope, wanted)  # fmt: skip
-        frame = relations.engine.frame(sql.IMPORT_SOURCES)
+        frame = relations.engine.frame(sql.IMPORT_SOURCES).drop(columns="perspective")
         names = relations.names()
         sources = relations.trade_vintages()
     frame.insert(3, "exporter_name", frame["exporter_iso3"].map(names))

@@ -122,19 +122,20 @@ FROM flows f JOIN scope s ON s.hs6 = f.hs6 AND s.hs_revision = f.hs_revision
 IMPORT_SOURCES = f"""
 WITH partner AS ({PARTNER_IMPORTS}),
 flagged AS (
-    SELECT p.year, p.scope_key, p.exporter_iso3, p.value_usd, p.quantity_t,
+    SELECT p.perspective, p.year, p.scope_key, p.exporter_iso3, p.value_usd, p.quantity_t,
            max(CASE WHEN b.iso3 IS NULL THEN 0 ELSE 1 END) AS bloc_rows
     FROM partner p
     LEFT JOIN bloc b ON b.iso3 = p.exporter_iso3 AND {_IN_YEAR.format(alias="p", member="b")}
-    GROUP BY p.year, p.scope_key, p.exporter_iso3, p.value_usd, p.quantity_t
+    GROUP BY p.perspective, p.year, p.scope_key, p.exporter_iso3, p.value_usd, p.quantity_t
 )
-SELECT year, split_part(scope_key, '|', 2) AS stage, exporter_iso3, value_usd, quantity_t,
-       value_usd / sum(value_usd) OVER (PARTITION BY year, scope_key) AS share,
+SELECT perspective, year, split_part(scope_key, '|', 2) AS stage, exporter_iso3, value_usd,
+       quantity_t,
+       value_usd / sum(value_usd) OVER (PARTITION BY perspective, year, scope_key) AS share,
        bloc_rows = 1 AS in_bloc
 FROM flagged
-ORDER BY year, stage, value_usd DESC, exporter_iso3
+ORDER BY perspective, year, stage, value_usd DESC, exporter_iso3
 """
-"""Imports of one perspective by supplier and year: value, quantity, share of the scope's
+"""Imports of each perspective by supplier and year: value, quantity, share of the scope's
 imports that year, and whether the supplier was in the bloc that year."""
 
 COUNTRY_PROFILE = """

@@ -14,6 +14,9 @@ from importlib import resources
 
 import pyarrow as pa
 
+YEAR_RANGE = (1900, 2100)
+"""Years a column with the check ``year`` may hold, and the years any ``date`` column may fall
+in (the API accepts the same range)."""
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
     "int16": pa.int16(),
@@ -133,6 +136,12 @@ def render_markdown() -> str:
         "",
         "Generated from `src/chainwatch/schema/tables.csv` by `chainwatch schema --markdown`;"
         " do not edit by hand (a test compares the two).",
+        "",
+        "Every reader applies the row rules these columns declare: `required` values present,"
+        " `float64` values finite (no NaN or infinity), `check` `year` a year from"
+        f" {YEAR_RANGE[0]} to {YEAR_RANGE[1]} and every `date` within those years, code"
+        " formats, `enum` values, `nonnegative` and `fraction` bounds, known codes"
+        " (`iso3`, `material`, `group`) and unique keys.",
         "",
     ]
     for spec in tables().values():

@@ -22,10 +22,10 @@ from chainwatch.metrics.series import (
     calc_production_map,
 )
 from chainwatch.metrics.service import DEFAULT_BLOC, calc_metrics
+from chainwatch.services import defaults
 from chainwatch.services.engines import on_engine
 from chainwatch.store import Store
 from chainwatch.store.engine import DUCKDB, EngineSpec
-from chainwatch.store.relations import Source
 
 __all__ = [
     "DEFAULT_BLOC",
@@ -137,12 +137,5 @@ def all_importers(
 
 
 def default_risk_year(store: Store, engine: EngineSpec = DUCKDB) -> int:
-    """The latest year with both trade flows and production figures, on what ``engine`` reads."""
-    return on_engine(store, engine, lambda source: _default_year(source))
-
-
-def _default_year(source: Source) -> int:
-    from chainwatch.store.relations import open_relations
-
-    with open_relations(source) as relations:
-        return relations.default_risk_year()
+    """The default year (:func:`chainwatch.services.defaults.default_year`, the one rule)."""
+    return defaults.default_year(store, engine)

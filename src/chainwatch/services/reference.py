@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from chainwatch.errors import QueryError
+from chainwatch.services import defaults
 from chainwatch.store import Store, queries
 
 PERSPECTIVE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{1,31}$"
@@ -75,8 +76,9 @@ def trade_years(store: Store) -> list[int]:
 
 def default_year(store: Store) -> int:
     """The latest year with both trade flows and production figures (else the latest trade
-    year): the default of the risk table and the pages."""
-    return queries.default_risk_year(store)
+    year): the default of the risk table and the pages
+    (:func:`chainwatch.services.defaults.default_year`, the one rule)."""
+    return defaults.default_year(store)
 
 
 def latest_trade_year(store: Store) -> int:

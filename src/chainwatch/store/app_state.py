@@ -3,8 +3,10 @@
 The only code that opens the app database. The analytic data stay in DuckDB (ADR 0001); the
 app state is small, row-oriented and written by several processes, so it lives in SQLite (a
 file beside the DuckDB store: ``<store>.app.sqlite``) or in PostgreSQL when
-``$CHAINWATCH_APP_DB`` holds a SQLAlchemy URL (ADR 0005). The schema is created and upgraded
-by the Alembic migrations in ``store/migrations`` when an :class:`AppState` is first opened.
+``$CHAINWATCH_APP_DB`` holds a SQLAlchemy URL (ADR 0005). Opening an :class:`AppState`
+creates or upgrades the schema (``store/app_database.py``: Alembic migrations under a lock, a
+0600 SQLite file). Webhook secrets are stored encrypted (a ``SecretCipher``, by default
+``watch.secrets.KeyRing``; ADR 0009); deliveries are in ``store/delivery_store.py``.
 
 :class:`AppState` is a :class:`chainwatch.watch.alerts.StateStore`: the workflow rules
 (``check_transition``) come from the watch package, every change is audited in ``alert_event``.
@@ -12,39 +14,38 @@ by the Alembic migrations in ``store/migrations`` when an :class:`AppState` is f
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     JSON,
     DateTime,
-    Engine,
     ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    create_engine,
+    delete,
+    func,
     select,
     update,
 )
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from chainwatch.errors import QueryError, StoreError
+from chainwatch.errors import QueryError
+from chainwatch.store.app_database import (
+    app_database_url,
+    default_key_file,
+    insert_new,
+    open_engine,
+)
 from chainwatch.watch.alerts import Alert, AlertState, check_transition
 
-APP_DB_VARIABLE = "CHAINWATCH_APP_DB"
-MIGRATIONS = Path(__file__).with_name("migrations")
 SUBSCRIPTION_KINDS = ("material", "partner", "perspective")
 CHANNELS = ("webhook", "feed")
 DELIVERY_STATUSES = ("pending", "sending", "delivered", "failed")
@@ -89,6 +90,8 @@ class SubscriptionRow(Base):
     channel: Mapped[str] = mapped_column(String(20))
     url: Mapped[str | None] = mapped_column(Text)
     secret: Mapped[str | None] = mapped_column(Text)
+    """Clear text, from before revision 0003 only (``seal_secrets`` encrypts it)."""
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -103,6 +106,10 @@ class DeliveryRow(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivery_key: Mapped[str] = mapped_column(String(36), unique=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claim_token: Mapped[str | None] = mapped_column(String(32))
 
 
 @dataclass(frozen=True)
@@ -139,18 +146,19 @@ class Subscription:
     value: str
     channel: str
     url: str | None
-    secret: str | None
+    has_secret: bool
+    """Whether a signing secret is stored (``AppState.webhook_secret`` reads it)."""
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class Delivery:
-    subscription_id: int
-    alert_id: str
-    status: str
-    attempts: int
-    last_error: str | None
-    delivered_at: datetime | None
+class SecretCipher(Protocol):
+    """What encrypts the secrets at rest (``chainwatch.watch.secrets.KeyRing``)."""
+
+    def encrypt(self, clear: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
+
+    def rotate(self, token: str) -> str: ...
 
 
 def now() -> datetime:
@@ -162,71 +170,28 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def app_database_url(store_path: Path | str | None = None) -> str:
-    """``$CHAINWATCH_APP_DB``, else a SQLite file beside the DuckDB store."""
-    configured = os.environ.get(APP_DB_VARIABLE, "").strip()
-    if configured:
-        return configured
-    if store_path is None:
-        from chainwatch.store.duckdb_store import default_store_path
-
-        store_path = default_store_path()
-    path = Path(store_path)
-    sqlite = path.with_name(path.stem + ".app.sqlite")
-    return URL.create("sqlite", database=str(sqlite)).render_as_string(hide_password=False)
-
-
-def shown_url(url: str) -> str:
-    """The URL with its password masked, for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except SQLAlchemyError:
-        return "<unparseable URL>"
-
-
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run the Alembic migrations up to ``revision`` on ``engine`` (programmatic, no ini)."""
-    _migrate(engine, revision, up=True)
-
-
-def downgrade(engine: Engine, revision: str = "base") -> None:
-    _migrate(engine, revision, up=False)
-
-
-def _migrate(engine: Engine, revision: str, up: bool) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        if up:
-            command.upgrade(config, revision)
-        else:
-            command.downgrade(config, revision)
+def utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
 
 
 class AppState:
     """The app database: alerts with their workflow, subscriptions, deliveries.
 
-    Opening it (``AppState(url)``) upgrades the schema to the latest migration.
+    Opening it (``AppState(url)``) upgrades the schema to the latest migration. ``secrets``
+    encrypts the webhook secrets (default: a ``KeyRing`` over ``$CHAINWATCH_SECRET_KEY`` or
+    the default key file, looked up only when a secret is stored or read).
     """
 
-    def __init__(self, url: str | None = None, store_path: Path | str | None = None) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        store_path: Path | str | None = None,
+        secrets: SecretCipher | None = None,
+    ) -> None:
         self.url = url or app_database_url(store_path)
-        try:
-            parsed = make_url(self.url)
-        except SQLAlchemyError as error:
-            raise StoreError(f"app database URL {self.url!r} is not a SQLAlchemy URL") from error
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(parsed)
-        try:
-            upgrade(self.engine)
-        except SQLAlchemyError as error:
-            self.engine.dispose()
-            reason = str(error.orig if hasattr(error, "orig") else error).splitlines()[0]
-            raise StoreError(f"cannot open the app database {shown_url(self.url)}: {reason}") from (
-                error
-            )
+        self._store_path = store_path
+        self._secrets = secrets
+        self.engine = open_engine(self.url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -259,46 +224,35 @@ class AppState:
         """Insert new alerts (state ``new``, audited) and bring known ones up to date.
 
         A known alert keeps its workflow state; its last year, severity and sentence follow
-        the latest year it fired in.
+        the latest year it fired in. Inserts are upserts (``ON CONFLICT DO NOTHING``) in alert
+        id order, so concurrent runs recording the same alerts neither fail nor deadlock.
         """
         stamp = now()
-        ids = []
+        chosen = {alert.alert_id: alert for alert in alerts}
         with self._session() as session:
-            for alert in alerts:
-                ids.append(alert.alert_id)
-                row = session.get(AlertRow, alert.alert_id)
-                if row is None:
-                    session.add(
-                        AlertRow(
-                            id=alert.alert_id,
-                            rule_id=alert.rule_id,
-                            severity=str(alert.severity),
-                            scope=alert_scope(alert),
-                            first_year=alert.first_year,
-                            last_year=alert.year,
-                            sentence=alert.sentence,
-                            state=str(AlertState.new),
-                            updated_at=stamp,
-                        )
+            for alert_id in sorted(chosen):
+                alert = chosen[alert_id]
+                row = {"id": alert_id, "rule_id": alert.rule_id, "severity": str(alert.severity),
+                       "scope": alert_scope(alert), "first_year": alert.first_year,
+                       "last_year": alert.year, "sentence": alert.sentence,
+                       "state": str(AlertState.new), "updated_at": stamp}  # fmt: skip
+                if insert_new(session, AlertRow, [row], ["id"]):
+                    event = AlertEventRow(alert_id=alert_id, from_state=None, actor=actor,
+                                          to_state=str(AlertState.new), at=stamp,
+                                          note=f"raised for {alert.year}")  # fmt: skip
+                    session.add(event)
+                    continue
+                session.execute(
+                    update(AlertRow)
+                    .where(AlertRow.id == alert_id, AlertRow.last_year < alert.year)
+                    .values(
+                        last_year=alert.year,
+                        severity=str(alert.severity),
+                        sentence=alert.sentence,
+                        updated_at=stamp,
                     )
-                    session.flush()
-                    session.add(
-                        AlertEventRow(
-                            alert_id=alert.alert_id,
-                            from_state=None,
-                            to_state=str(AlertState.new),
-                            actor=actor,
-                            at=stamp,
-                            note=f"raised for {alert.year}",
-                        )
-                    )
-                elif alert.year > row.last_year:
-                    row.last_year = alert.year
-                    row.severity = str(alert.severity)
-                    row.sentence = alert.sentence
-                    row.updated_at = stamp
-        stored = set(ids)
-        return [record for record in self.alerts() if record.alert_id in stored]
+                )
+        return [record for record in self.alerts() if record.alert_id in chosen]
 
     def alert(self, alert_id: str) -> AlertRecord:
         with self._session() as session:
@@ -396,100 +350,86 @@ class AppState:
         url: str | None = None,
         secret: str | None = None,
     ) -> Subscription:
-        """Store a subscription (validated by ``watch.subscriptions.check_subscription``)."""
+        """Store a subscription (validated by ``watch.subscriptions.check_subscription``);
+        the secret is stored encrypted."""
+        sealed = None if secret is None else self.cipher().encrypt(secret)
         with self._session() as session:
-            row = SubscriptionRow(
-                kind=kind, value=value, channel=channel, url=url, secret=secret, created_at=now()
-            )
+            row = SubscriptionRow(kind=kind, value=value, channel=channel, url=url,
+                                  secret_encrypted=sealed, created_at=now())  # fmt: skip
             session.add(row)
             session.flush()
             return _subscription(row)
 
     def subscription(self, subscription_id: int) -> Subscription:
         with self._session() as session:
-            row = session.get(SubscriptionRow, subscription_id)
-            if row is None:
-                raise QueryError(f"unknown subscription {subscription_id}")
-            return _subscription(row)
+            return _subscription(_subscription_row(session, subscription_id))
 
     def subscriptions(self) -> list[Subscription]:
         with self._session() as session:
             rows = session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.id))
             return [_subscription(row) for row in rows]
 
-    # --- deliveries ------------------------------------------------------------------------
-
-    def claim_delivery(self, subscription_id: int, alert_id: str) -> bool:
-        """Reserve the delivery of an alert to a subscription; False if it was delivered or
-        another process is sending it. A row per pair (unique) makes a second delivery of
-        the same alert impossible."""
-        try:
-            with self._session() as session:
-                session.add(
-                    DeliveryRow(
-                        subscription_id=subscription_id,
-                        alert_id=alert_id,
-                        status="pending",
-                        attempts=0,
-                    )
-                )
-        except IntegrityError:
-            pass  # the row exists: claimed below only if still open
+    def unsubscribe(self, subscription_id: int) -> tuple[Subscription, int]:
+        """Remove a subscription and its delivery records; (the subscription, how many
+        delivery records went with it). A delivery in flight elsewhere finds no row to finish."""
         with self._session() as session:
-            claimed = session.execute(
-                update(DeliveryRow)
-                .where(
-                    DeliveryRow.subscription_id == subscription_id,
-                    DeliveryRow.alert_id == alert_id,
-                    DeliveryRow.status.in_(("pending", "failed")),
-                )
-                .values(status="sending")
+            row = _subscription_row(session, subscription_id, lock=True)
+            removed = _subscription(row)
+            result = session.execute(
+                delete(DeliveryRow).where(DeliveryRow.subscription_id == subscription_id)
             )
-            return bool(getattr(claimed, "rowcount", 0))
+            session.delete(row)
+            return removed, int(getattr(result, "rowcount", 0) or 0)
 
-    def record_attempt(self, subscription_id: int, alert_id: str, error: str | None) -> None:
-        """Count one attempt of a claimed delivery: delivered when ``error`` is None."""
-        values: dict[str, Any] = {"attempts": DeliveryRow.attempts + 1, "last_error": error}
-        if error is None:
-            values |= {"status": "delivered", "delivered_at": now()}
-        with self._session() as session:
-            session.execute(
-                update(DeliveryRow)
-                .where(
-                    DeliveryRow.subscription_id == subscription_id, DeliveryRow.alert_id == alert_id
-                )
-                .values(**values)
-            )
+    def cipher(self) -> SecretCipher:
+        """The cipher of the secrets (the default ``KeyRing`` is built on first use)."""
+        if self._secrets is None:
+            from chainwatch.watch.secrets import KeyRing
 
-    def release_delivery(self, subscription_id: int, alert_id: str) -> None:
-        """A claimed delivery that ran out of attempts: ``failed`` (retried on a later run)."""
-        with self._session() as session:
-            session.execute(
-                update(DeliveryRow)
-                .where(
-                    DeliveryRow.subscription_id == subscription_id,
-                    DeliveryRow.alert_id == alert_id,
-                    DeliveryRow.status == "sending",
-                )
-                .values(status="failed")
-            )
+            self._secrets = KeyRing(default_key_file(self.url, self._store_path))
+        return self._secrets
 
-    def deliveries(self, subscription_id: int | None = None) -> list[Delivery]:
+    def webhook_secret(self, subscription_id: int) -> str | None:
+        """The clear signing secret of a subscription (decrypted here, never stored clear)."""
         with self._session() as session:
-            query = select(DeliveryRow).order_by(DeliveryRow.id)
-            if subscription_id is not None:
-                query = query.where(DeliveryRow.subscription_id == subscription_id)
-            return [
-                Delivery(
-                    subscription_id=row.subscription_id,
-                    alert_id=row.alert_id,
-                    status=row.status,
-                    attempts=row.attempts,
-                    last_error=row.last_error,
-                    delivered_at=None if row.delivered_at is None else _utc(row.delivered_at),
+            row = _subscription_row(session, subscription_id)
+            sealed, legacy = row.secret_encrypted, row.secret
+        if sealed is not None:
+            return self.cipher().decrypt(sealed)
+        return legacy
+
+    def seal_secrets(self) -> int:
+        """Encrypt the secrets stored in clear by versions before revision 0003; how many."""
+        with self._session() as session:
+            rows = list(session.scalars(select(SubscriptionRow)
+                                        .where(SubscriptionRow.secret.is_not(None))
+                                        .with_for_update()))  # fmt: skip
+            for row in rows:
+                row.secret_encrypted = self.cipher().encrypt(str(row.secret))
+                row.secret = None
+            return len(rows)
+
+    def rotate_secrets(self) -> int:
+        """Re-encrypt every stored secret with the first key (after adding a new key in
+        front); legacy clear secrets are encrypted too. How many secrets were rewritten."""
+        self.seal_secrets()
+        with self._session() as session:
+            rows = list(session.scalars(select(SubscriptionRow)
+                                        .where(SubscriptionRow.secret_encrypted.is_not(None))
+                                        .with_for_update()))  # fmt: skip
+            for row in rows:
+                row.secret_encrypted = self.cipher().rotate(str(row.secret_encrypted))
+            return len(rows)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per app table (for consistency checks and the soak report)."""
+        counted = {}
+        with self._session() as session:
+            for model in (AlertRow, AlertEventRow, SubscriptionRow, DeliveryRow):
+                counted[model.__tablename__] = int(
+                    session.scalar(select(func.count()).select_from(model)) or 0
                 )
-                for row in session.scalars(query)
-            ]
+        return counted
 
 
 def alert_scope(alert: Alert) -> dict[str, Any]:
@@ -519,6 +459,17 @@ def _alert_record(row: AlertRow) -> AlertRecord:
     )
 
 
+def _subscription_row(
+    session: Session, subscription_id: int, lock: bool = False
+) -> SubscriptionRow:
+    row = session.get(SubscriptionRow, subscription_id, with_for_update=lock)
+    if row is None:
+        raise QueryError(
+            f"unknown subscription {subscription_id} (see `chainwatch watch subscriptions`)"
+        )
+    return row
+
+
 def _subscription(row: SubscriptionRow) -> Subscription:
     return Subscription(
         subscription_id=row.id,
@@ -526,6 +477,6 @@ def _subscription(row: SubscriptionRow) -> Subscription:
         value=row.value,
         channel=row.channel,
         url=row.url,
-        secret=row.secret,
+        has_secret=row.secret_encrypted is not None or row.secret is not None,
         created_at=_utc(row.created_at),
     )

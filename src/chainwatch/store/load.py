@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from chainwatch import schema
 from chainwatch.ingest.base import SOURCE_FILE, SOURCE_ROW, ParsedSource, Replacement
-from chainwatch.ingest.checks import validate_staged
+from chainwatch.ingest.checks import Staged, check_castable, validate_staged
 
 
 @dataclass(frozen=True)
@@ -19,11 +19,13 @@ class LoadResult:
     rows: dict[str, int]
 
 
-def _stage(con: Any, table: str, data: pa.Table | str) -> str:
+def _stage(con: Any, table: str, data: pa.Table | str, parsed: ParsedSource) -> str:
     """Put parsed rows in a temporary table with the canonical column types; return its name.
 
     A parser that staged its rows in DuckDB itself (``data`` is a table name) hands over a
-    table that already has the canonical columns and types: it is used as is.
+    table that already has the canonical columns and types: it is used as is. A value the
+    canonical type cannot hold (an int16 past 32767, a date that does not exist) is an
+    InputError naming its row, before any cast could fail.
     """
     if isinstance(data, str):
         return data
@@ -32,6 +34,9 @@ def _stage(con: Any, table: str, data: pa.Table | str) -> str:
     source = f"arrow_{table}"
     con.register(source, data)
     present = set(con.execute(f"SELECT * FROM {source} LIMIT 0").fetchnumpy().keys())
+    context = Staged(con, table, source, parsed.file, parsed.column_labels,
+                     SOURCE_FILE in present, parsed.file_names)  # fmt: skip
+    check_castable(context, [c for c in spec.columns if c.name in present])
     selects = [
         f"CAST({c.name} AS {c.sql_type}) AS {c.name}"
         if c.name in present
@@ -74,7 +79,7 @@ def load_parsed(
     )
     rows: dict[str, int] = {}
     for table in order:
-        staged = _stage(con, table, parsed.tables[table])
+        staged = _stage(con, table, parsed.tables[table], parsed)
         if progress:
             progress(f"checking and loading {table}")
         validate_staged(con, table, staged, parsed.file, parsed.column_labels, parsed.file_names)
@@ -83,10 +88,56 @@ def load_parsed(
                 if replacement.table == table:
                     _delete_replaced(con, table, staged, replacement)
         rows[table] = _merge(con, table, staged, upsert=table in parsed.upserts)
-    record = asdict(parsed.source)
-    record.update(tables=";".join(sorted(rows)), rows=sum(rows.values()), bundled=False)
-    write_source_record(con, record)
+    write_source_record(con, source_record(con, parsed, rows))
     return LoadResult(parsed.source.source_id, rows)
+
+
+PROVENANCE_LIMIT = 2000
+"""Characters kept of ``obtained_from`` and ``cut`` when partial loads add to them."""
+
+
+def source_record(con: Any, parsed: ParsedSource, loaded: dict[str, int]) -> dict[str, object]:
+    """The ``source`` row after a load: it describes what the tables now hold.
+
+    ``rows`` counts, for tables the parser names in ``held``, the rows of this source the
+    table holds after the load (a BACI file of one year loaded over the full release leaves
+    the other years in place); other tables count the rows just loaded. When rows of an
+    earlier load remain, the earlier provenance is kept and the new load appended to it.
+    """
+    held = {
+        table: _count_held(con, table, parsed.held[table]) if table in parsed.held else count
+        for table, count in loaded.items()
+    }
+    record = asdict(parsed.source)
+    record.update(tables=";".join(sorted(loaded)), rows=sum(held.values()), bundled=False)
+    previous = con.execute(
+        "SELECT obtained_from, cut, tables FROM source WHERE source_id = ?",
+        [parsed.source.source_id],
+    ).fetchone()
+    partial = any(held[table] > loaded[table] for table in parsed.held if table in loaded)
+    if previous is not None and partial:
+        earlier_from, earlier_cut, earlier_tables = previous
+        added = sum(loaded.values())
+        record["obtained_from"] = _joined(earlier_from, f"then {record['obtained_from']}")
+        record["cut"] = _joined(
+            earlier_cut, f"then {added:,} rows replaced from a later load ({record['cut']})"
+        )
+        record["tables"] = ";".join(sorted({*earlier_tables.split(";"), *loaded}))
+    return record
+
+
+def _joined(earlier: str, later: str) -> str:
+    text = f"{earlier}; {later}"
+    return text if len(text) <= PROVENANCE_LIMIT else text[: PROVENANCE_LIMIT - 1] + "…"
+
+
+def _count_held(con: Any, table: str, where: Mapping[str, Sequence[object]]) -> int:
+    clauses = [f"{name} IN ({', '.join('?' for _ in values)})" for name, values in where.items()]
+    params = [value for values in where.values() for value in values]
+    count: int = con.execute(
+        f"SELECT count(*) FROM {table} WHERE {' AND '.join(clauses) or 'true'}", params
+    ).fetchone()[0]
+    return count
 
 
 def _delete_replaced(con: Any, table: str, staged: str, replacement: Replacement) -> None:

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from chainwatch.errors import QueryError
+from chainwatch.services.defaults import DEFAULT_PERSPECTIVE, BlocChoice, choose_bloc
 from chainwatch.ui.formatting import country_names
 
-DEFAULT_PERSPECTIVE = "ALLIED"
+__all__ = ["DEFAULT_PERSPECTIVE", "BlocSetting", "PerspectiveOption", "bloc_setting",
+           "find_perspective", "perspective_options"]  # fmt: skip
 PARTNERS = {
     "CAN": "Canada",
     "EU27": "European Union (EU27)",
@@ -22,6 +24,8 @@ SUBJECTS = {
     "EU27": "The EU (27)",
     "FIVE_EYES": "The Five Eyes",
     "US_FTA": "The US free-trade partners",
+    "OECD": "The OECD",
+    "G7": "The G7",
 }
 """How a perspective opens a sentence where its plain name would read oddly."""
 
@@ -72,3 +76,44 @@ def find_perspective(options: list[PerspectiveOption], code: str) -> Perspective
             return option
     groups = ", ".join(o.code for o in options if o.is_group)
     raise QueryError(f"unknown perspective {code!r}: use an ISO3 country code or {groups}")
+
+
+@dataclass(frozen=True)
+class BlocSetting:
+    """The bloc of a page: the one used, whether it was asked for, why it was replaced."""
+
+    option: PerspectiveOption
+    choice: BlocChoice
+    default_code: str
+    """The bloc the perspective gets when none is asked for."""
+    offered: list[PerspectiveOption]
+    """The groups the bloc selector lists (the perspective itself left out)."""
+
+    @property
+    def code(self) -> str:
+        return self.option.code
+
+    @property
+    def chosen(self) -> str:
+        """The value selected in the bloc selector: empty for "the default"."""
+        requested = self.choice.requested
+        return "" if requested is None or self.choice.replaced else self.option.code
+
+    @property
+    def link_value(self) -> str | None:
+        """The bloc for links and forms: only where it is not the perspective's default."""
+        return self.option.code if self.option.code != self.default_code else None
+
+
+def bloc_setting(
+    options: list[PerspectiveOption], perspective: PerspectiveOption, requested: str | None
+) -> BlocSetting:
+    """The bloc for ``perspective`` by the one rule (services.defaults.choose_bloc); an
+    unknown bloc is a QueryError naming the groups."""
+    wanted = requested.strip() if requested and requested.strip() else None
+    if wanted is not None:
+        wanted = find_perspective(options, wanted).code
+    choice = choose_bloc(perspective.code, wanted)
+    offered = [o for o in options if o.is_group and o.code != perspective.code]
+    return BlocSetting(find_perspective(options, choice.code), choice,
+                       choose_bloc(perspective.code).code, offered)  # fmt: skip

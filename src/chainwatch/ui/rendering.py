@@ -1,23 +1,25 @@
-"""Templates, JSON-safe records for the page data, CSV downloads and the HTML error page."""
+"""Templates, JSON-safe records for the page data, the provenance footers and the HTML error
+page."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from chainwatch import __version__
 from chainwatch.errors import InputError, QueryError
 from chainwatch.ui import formatting
+from chainwatch.ui.downloads import download_url, table_provenance
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters.update(formatting.FILTERS)
+TEMPLATES.env.filters["download_url"] = download_url
 TEMPLATES.env.globals["version"] = __version__
 
 
@@ -28,15 +30,11 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def provenance(frame: pd.DataFrame) -> dict[str, list[str]]:
-    """The method ids (with versions) and data sources a service table rests on."""
-    if frame.empty or "method_id" not in frame:
-        return {"methods": [], "sources": []}
-    methods = frame[["method_id", "method_version"]].drop_duplicates()
-    sources = "; ".join(str(s) for s in frame["sources"].dropna().unique())
-    return {
-        "methods": sorted(f"{m} v{v}" for m, v in methods.itertuples(index=False)),
-        "sources": sorted({part.strip() for part in sources.split(";") if part.strip()}),
-    }
+    """The method ids (with versions) and data sources a service table rests on, as the
+    page footers show them (the downloads carry the same, :mod:`chainwatch.ui.downloads`)."""
+    found = table_provenance(frame)
+    return {"methods": [f"{method} v{version}" for method, version in found.methods],
+            "sources": found.sources}  # fmt: skip
 
 
 def render(
@@ -59,16 +57,6 @@ def render_error(request: Request, error: Exception) -> HTMLResponse:
         "options": [],
     }
     return render(request, "error.html", context, status)
-
-
-def csv_response(frame: pd.DataFrame, filename: str) -> Response:
-    """A CSV download of a table, exactly as computed (fractions 0–1, values in USD)."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip("-") or "table.csv"
-    return Response(
-        frame.to_csv(index=False),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
-    )
 
 
 PAGE_ERRORS = (QueryError, InputError)

@@ -3,7 +3,8 @@
 A subscription follows a **material** (``graphite``: alerts whose scope names it), a
 **partner** (an exporter ISO3 code: alerts about that supplier) or a **perspective** (``CAN``,
 ``EU27``: alerts computed for that importer). Its channel is a signed **webhook** (URL and
-secret) or the Atom **feed** (``chainwatch watch feed --subscription ID``).
+secret; the host is checked by ``watch.targets``) or the Atom **feed**
+(``chainwatch watch feed --subscription ID``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from chainwatch.errors import QueryError
 from chainwatch.store.app_state import (
@@ -21,15 +21,22 @@ from chainwatch.store.app_state import (
     AppState,
     Subscription,
 )
+from chainwatch.watch.targets import PUBLIC_ONLY, TargetPolicy, check_webhook_url
 
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _PERSPECTIVE = re.compile(r"^[A-Z][A-Z0-9_]{2,15}$")
 
 
 def check_subscription(
-    kind: str, value: str, channel: str, url: str | None, secret: str | None
+    kind: str,
+    value: str,
+    channel: str,
+    url: str | None,
+    secret: str | None,
+    targets: TargetPolicy = PUBLIC_ONLY,
 ) -> tuple[str, str]:
-    """The normalised (kind, value) of a valid subscription, else a one-line ``QueryError``."""
+    """The normalised (kind, value) of a valid subscription, else a one-line ``QueryError``;
+    a webhook host must pass ``targets`` (loopback and private hosts only when allowed)."""
     if kind not in SUBSCRIPTION_KINDS:
         raise QueryError(
             f"unknown subscription kind {kind!r} (kinds: {', '.join(SUBSCRIPTION_KINDS)})"
@@ -48,20 +55,12 @@ def check_subscription(
         if not _PERSPECTIVE.match(cleaned):
             raise QueryError(f"perspective {value!r} is not an ISO3 code or a group id (e.g. EU27)")
     if channel == "webhook":
-        check_webhook_url(url)
+        check_webhook_url(url, targets)
         if not secret:
             raise QueryError("a webhook subscription needs --secret (the HMAC signing key)")
     elif url or secret:
         raise QueryError("a feed subscription takes no URL or secret")
     return kind, cleaned
-
-
-def check_webhook_url(url: str | None) -> str:
-    """``url`` if it is an absolute http(s) URL, else ``QueryError``."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise QueryError(f"webhook URL {url!r} is not an absolute http:// or https:// URL")
-    return str(url)
 
 
 def add_subscription(
@@ -71,10 +70,17 @@ def add_subscription(
     channel: str,
     url: str | None = None,
     secret: str | None = None,
+    targets: TargetPolicy = PUBLIC_ONLY,
 ) -> Subscription:
-    """Validate and store a subscription."""
-    kind, cleaned = check_subscription(kind, value, channel, url, secret)
+    """Validate and store a subscription (its secret encrypted by the app state)."""
+    kind, cleaned = check_subscription(kind, value, channel, url, secret, targets)
     return app.subscribe(kind, cleaned, channel, url, secret)
+
+
+def remove_subscription(app: AppState, subscription_id: int) -> str:
+    """Remove a subscription and its delivery records; one line saying what went."""
+    removed, deliveries = app.unsubscribe(subscription_id)
+    return f"removed subscription {describe(removed)} ({deliveries} delivery records)"
 
 
 def matches(subscription: Subscription, scope: Mapping[str, Any]) -> bool:

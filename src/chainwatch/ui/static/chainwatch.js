@@ -230,9 +230,14 @@
     return vertical + (point[axisKey] !== null && point[axisKey] > 0.5 ? " left" : " right");
   }
 
+  /* A point whose horizontal figure cannot be computed (no trade figures, a unit the method
+     cannot use) is drawn hollow and grey left of the axis, never at zero. */
+  var NOT_COMPUTABLE_X = -0.1;
+
   function matrix(spec, axisKey) {
     var axis = spec.axes.filter(function (a) { return a.key === axisKey; })[0] || spec.axes[0];
     var points = spec.points.filter(function (p) { return p[axis.key] !== null; });
+    var unplaced = spec.points.filter(function (p) { return p[axis.key] === null; });
     var traces = [true, false].map(function (dependent) {
       var group = points.filter(function (p) { return p.dependent === dependent; });
       return {
@@ -253,13 +258,40 @@
           axis.title + ": %{customdata[2]}<br>imports %{customdata[3]}<extra></extra>",
       };
     });
+    traces.push({
+      type: "scatter",
+      mode: "markers+text",
+      name: axis.short.toLowerCase() + " not computable (data missing)",
+      x: unplaced.map(function () { return NOT_COMPUTABLE_X; }),
+      y: unplaced.map(function (p) { return p.supply_risk; }),
+      text: unplaced.map(function (p) { return p.label && !narrow() ? p.name : ""; }),
+      textposition: "middle right",
+      textfont: { size: 11, color: "#5b6574" },
+      customdata: unplaced.map(function (p) {
+        return [p.name, p.stage, "not computable", formatUsd(p.imports_value_usd), p.material];
+      }),
+      marker: { size: 11, symbol: "circle-open", color: "#8a94a3", line: { width: 2 } },
+      hovertemplate: "<b>%{customdata[0]}</b> (%{customdata[1]})<br>supply risk %{y:.2f}<br>" +
+        axis.title + ": not computable (data missing)<extra></extra>",
+    });
+    var shapes = [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: spec.threshold, y1: spec.threshold,
+                    line: { color: "#c0392b", width: 1.5, dash: "dash" } }];
+    var annotations = [];
+    if (unplaced.length) {
+      shapes.push({ type: "line", yref: "paper", x0: -0.05, x1: -0.05, y0: 0, y1: 1,
+                    line: { color: "#8a94a3", width: 1, dash: "dot" } });
+      annotations.push({ x: NOT_COMPUTABLE_X, yref: "paper", y: 1, text: "n/c", showarrow: false,
+                         yanchor: "bottom", font: { size: 10, color: "#5b6574" } });
+    }
     return {
       traces: traces,
       layout: baseLayout({
-        xaxis: { title: { text: narrow() ? axis.short : axis.title }, tickformat: ".0%", range: [-0.05, 1.08], gridcolor: "#eceff3", zeroline: false },
+        xaxis: { title: { text: narrow() ? axis.short : axis.title }, tickformat: ".0%",
+                 range: [unplaced.length ? -0.16 : -0.05, 1.08], tickvals: [0, 0.2, 0.4, 0.6, 0.8, 1],
+                 gridcolor: "#eceff3", zeroline: false },
         yaxis: { title: { text: "EU supply risk (SR)" }, rangemode: "tozero", gridcolor: "#eceff3", automargin: true },
-        shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: spec.threshold, y1: spec.threshold,
-                   line: { color: "#c0392b", width: 1.5, dash: "dash" } }],
+        shapes: shapes,
+        annotations: annotations,
         legend: { orientation: "h", y: narrow() ? -0.25 : -0.15 },
       }),
     };
@@ -332,7 +364,7 @@
     element.on("plotly_click", function (event) {
       var point = event.points && event.points[0];
       if (!point) return;
-      var params = new URLSearchParams({ perspective: spec.perspective });
+      var params = new URLSearchParams(Object.assign({ perspective: spec.perspective }, spec.links || {}));
       window.location.href = "/material/" + encodeURIComponent(point.customdata[4]) + "?" + params;
     });
     var figure = element.closest("figure");
@@ -349,8 +381,17 @@
   /* ---- controls ---- */
 
   function wireControls() {
+    /* An empty choice ("the default") is left out of the address rather than sent empty. */
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.submit(); });
+      select.addEventListener("change", function () {
+        select.form.querySelectorAll("select").forEach(function (other) {
+          if (other.value === "") other.disabled = true;
+        });
+        select.form.submit();
+      });
+    });
+    window.addEventListener("pageshow", function () {
+      document.querySelectorAll("form select[disabled]").forEach(function (other) { other.disabled = false; });
     });
     document.addEventListener("click", function (event) {
       var button = event.target.closest("[data-download]");

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from chainwatch.errors import QueryError
-from chainwatch.services.metrics import EU_CRITICAL_SUPPLY_RISK, FLAG_LABELS
+from chainwatch.services.metrics import FLAG_LABELS
 from chainwatch.ui.formatting import (
     country_names,
     format_percent,
@@ -21,9 +21,16 @@ from chainwatch.ui.loaders import PageData
 from chainwatch.ui.perspectives import PerspectiveOption
 from chainwatch.ui.rendering import provenance, records
 from chainwatch.ui.views import charts
+from chainwatch.ui.views.criteria import Verdict, plain_reason, stage_verdict
 
 PRODUCTION_STAGES = ("mine", "refinery")
-BLOC_NAMES = {"ALLIED": "the allied bloc"}
+EXPLAINED_FIGURES = {
+    "import_reliance": ("Import reliance", "needs trade and production figures in one unit"),
+    "eu_supply_risk": ("EU supply risk", "an input is missing"),
+    "production_hhi": ("World production HHI", "no production figures for the stage this year"),
+}
+"""Figures whose reason is shown beside the panel when they are missing or rest on a
+fallback (trade figures share the panel's no-trade reason)."""
 
 
 @dataclass
@@ -36,7 +43,9 @@ class StagePanel:
     top_supplier: dict[str, Any] | None
     top_producer: str | None
     no_trade_reason: str | None
-    flags: list[str] = field(default_factory=list)
+    verdict: Verdict
+    notes: list[dict[str, str]] = field(default_factory=list)
+    """Why a figure is missing or how it was computed (fallbacks), one line per figure."""
     dependent: bool = False
 
 
@@ -46,6 +55,8 @@ class MaterialRequest:
     perspective: PerspectiveOption
     year: int
     stage: str | None
+    bloc: PerspectiveOption | None = None
+    """The bloc outside-bloc share is measured against (None: the perspective's own)."""
 
 
 def material_context(data: PageData, request: MaterialRequest) -> dict[str, Any]:
@@ -74,7 +85,7 @@ def material_context(data: PageData, request: MaterialRequest) -> dict[str, Any]
         "stage": stage,
         "stages": stages,
         "year": request.year,
-        "headline": _headline(request, str(info["display_name"]), panel, data.bloc),
+        "headline": _headline(request, str(info["display_name"]), panel),
         "panel": panel,
         "panels": panels,
         "suppliers": _supplier_rows(year_imports, countries),
@@ -115,6 +126,7 @@ PANEL_METRICS = (
     "imports_value_usd", "imports_quantity_t", "exports_value_usd", "outside_bloc_share",
     "import_partner_hhi", "import_top3_share", "production_hhi", "production_top1_share",
     "import_reliance", "eu_supply_risk", "geopolrisk_score", "screen_dependent",
+    "screen_outside_bloc_share_of_total_imports", "imports_to_exports_ratio",
     *FLAG_LABELS,
 )  # fmt: skip
 
@@ -131,10 +143,7 @@ def _stage_panel(
     values = dict(zip(rows["metric"], rows["value"], strict=True))
     details = dict(zip(rows["metric"], rows["detail"], strict=True))
     figures = {metric: number_or_none(values.get(metric)) for metric in PANEL_METRICS}
-    flags = [label for metric, label in FLAG_LABELS.items() if figures[metric]]
-    risk = figures["eu_supply_risk"]
-    if risk is not None and risk >= EU_CRITICAL_SUPPLY_RISK:
-        flags.append(f"EU supply risk ≥ {EU_CRITICAL_SUPPLY_RISK:g}")
+    verdict = stage_verdict(figures, details)
     suppliers = imports[(imports["year"] == year) & (imports["stage"] == stage)]
     top = suppliers.nlargest(1, "value_usd")
     top_supplier = None
@@ -151,22 +160,42 @@ def _stage_panel(
         top_supplier=top_supplier,
         top_producer=countries.get(str(producer)) if producer else None,
         no_trade_reason=str(no_trade) if no_trade else None,
-        flags=flags,
+        verdict=verdict,
+        notes=_figure_notes(figures, details),
         dependent=bool(figures["screen_dependent"]),
     )
 
 
-def _headline(request: MaterialRequest, display_name: str, panel: StagePanel, bloc: str) -> str:
+def _figure_notes(
+    figures: dict[str, float | None], details: dict[str, Any]
+) -> list[dict[str, str]]:
+    """Why a headline figure is missing, or the fallback it rests on."""
+    notes = []
+    for metric, (label, otherwise) in EXPLAINED_FIGURES.items():
+        reason = plain_reason(details.get(metric))
+        if figures[metric] is None:
+            notes.append({"label": label, "text": f"not computable: {reason or otherwise}"})
+        elif reason and "fallback" in reason:
+            notes.append({"label": label, "text": reason})
+    return notes
+
+
+def _headline(request: MaterialRequest, display_name: str, panel: StagePanel) -> str:
     """One sentence answering: how much, how much from outside the bloc, from whom."""
     subject = request.perspective.subject
     what = f"{display_name.lower()} ({format_stage(panel.stage).lower()})"
     value = panel.figures["imports_value_usd"]
     if value is None:
         reason = f": {panel.no_trade_reason}" if panel.no_trade_reason else ""
-        return f"No trade figures for {what} in {request.year}{reason}."
+        sentence = f"No trade figures for {what} in {request.year}{reason}."
+        if panel.top_producer:
+            share = format_percent(panel.figures["production_top1_share"])
+            sentence += f" Top producer: {panel.top_producer} ({share} of world output)."
+        return sentence
     if value == 0:
-        return f"{subject} recorded no imports of {what} in {request.year}."
-    bloc_name = BLOC_NAMES.get(bloc, bloc)
+        return (f"{subject} recorded no imports of {what} in {request.year} (no flows for its "
+                f"HS6 codes in the loaded trade data).")  # fmt: skip
+    bloc_name = (request.bloc or request.perspective).phrase
     sentence = (
         f"{subject} imported {format_usd(value)} of {what} in {request.year}; "
         f"{format_percent(panel.figures['outside_bloc_share'])} from outside {bloc_name}"

@@ -1,4 +1,9 @@
-"""Overview: every material ranked for a perspective, the criticality matrix, highlights."""
+"""Overview: every material ranked for a perspective, the criticality matrix, highlights.
+
+Each row says which criteria it meets and which cannot be computed (and why); the reasons
+the risk table gives (what is missing, the fallback used, the drivers of the score, why the
+material is ranked) are shown where the table has them.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +11,51 @@ from typing import Any
 
 import pandas as pd
 
-from chainwatch.services.metrics import EU_CRITICAL_SUPPLY_RISK, METHODS
-from chainwatch.ui.formatting import number_or_none
+from chainwatch.services.metrics import EU_CRITICAL_SUPPLY_RISK
+from chainwatch.ui.formatting import format_stage, number_or_none
 from chainwatch.ui.loaders import PageData
-from chainwatch.ui.perspectives import PerspectiveOption
-from chainwatch.ui.rendering import records
+from chainwatch.ui.perspectives import BlocSetting, PerspectiveOption
+from chainwatch.ui.rendering import provenance, records
+from chainwatch.ui.views.criteria import row_verdict
 
 LABELLED_POINTS = 8
 """How many of the riskiest materials carry a text label in the matrix (all have hovers)."""
+REASONS = {
+    "missing": "Missing",
+    "fallbacks": "Fallback",
+    "drivers": "Drivers",
+    "materiality": "Materiality",
+    "unscored_stages": "Stages not scored",
+}
+"""Explanatory columns of the risk table shown under a row's "why" (those it has)."""
 
 
-def overview_context(data: PageData, perspective: PerspectiveOption, year: int) -> dict[str, Any]:
+def overview_context(
+    data: PageData,
+    perspective: PerspectiveOption,
+    year: int,
+    bloc: BlocSetting,
+    links: dict[str, Any],
+) -> dict[str, Any]:
+    """``links``: what a link from the page keeps besides the perspective (the matrix's
+    points link to the materials)."""
     table = data.risk_table(perspective.code, year)
     names = material_names(data.materials())
     rows = records(table)
     for row in rows:
         row["display_name"] = names.get(row["material"], row["material"])
-    attrs = table.attrs.get("provenance", {"method_ids": [], "sources": []})
-    provenance = {
-        "methods": sorted(
-            {f"{m.method_id} v{m.version}" for m in METHODS.values()
-             if m.method_id in attrs["method_ids"]}
-        ),
-        "sources": list(attrs["sources"]),
-    }  # fmt: skip
+        row["stage_label"] = format_stage(row["riskiest_stage"])
+        row["verdict"] = row_verdict(row, year)
+        row["reasons"] = [{"label": label, "text": str(row[key])}
+                          for key, label in REASONS.items() if row.get(key)]  # fmt: skip
+        row["below_materiality"] = bool(row.get("below_materiality"))
     return {
         "title": f"Overview — {perspective.label}, {year}",
         "rows": rows,
         "highlights": _highlights(rows),
-        "provenance": provenance,
+        "provenance": provenance(table),
         "material_choices": sorted(names.items(), key=lambda item: item[1]),
-        "charts": {"matrix": _matrix_chart(rows, perspective, year)},
+        "charts": {"matrix": _matrix_chart(rows, perspective, year, bloc, links)},
     }
 
 
@@ -46,26 +65,34 @@ def material_names(materials: pd.DataFrame) -> dict[str, str]:
 
 def _highlights(rows: list[dict[str, Any]]) -> dict[str, Any]:
     with_risk = [row for row in rows if row["eu_supply_risk"] is not None]
+    with_imports = [row for row in rows if number_or_none(row["imports_value_usd"])]
     return {
         "most_exposed": rows[:3],
         "dependent": [row for row in rows if row["dependent"]],
         "critical": [row for row in with_risk if row["eu_supply_risk"] >= EU_CRITICAL_SUPPLY_RISK],
         "with_supply_risk": len(with_risk),
+        "without_supply_risk": [row for row in rows if row["eu_supply_risk"] is None],
         "materials": len(rows),
-        "with_imports": sum(1 for row in rows if number_or_none(row["imports_value_usd"])),
+        "with_imports": len(with_imports),
+        "screen_not_computable": [row for row in rows if not row["verdict"].screen_complete],
     }
 
 
 def _matrix_chart(
-    rows: list[dict[str, Any]], perspective: PerspectiveOption, year: int
+    rows: list[dict[str, Any]],
+    perspective: PerspectiveOption,
+    year: int,
+    bloc: BlocSetting,
+    links: dict[str, Any],
 ) -> dict[str, Any]:
     """Points for the criticality matrix: supply risk against import reliance or
-    outside-bloc share, one per material with a supply risk."""
+    outside-bloc share, one per material with a supply risk (a point whose horizontal
+    figure is not computable is drawn apart, hollow, and says so)."""
     points = [
         {
             "material": row["material"],
             "name": row["display_name"],
-            "stage": row["riskiest_stage"],
+            "stage": row["stage_label"],
             "supply_risk": row["eu_supply_risk"],
             "import_reliance": row["import_reliance"],
             "outside_bloc_share": row["outside_bloc_share"],
@@ -89,11 +116,12 @@ def _matrix_chart(
             },
             {
                 "key": "outside_bloc_share",
-                "title": "Share of imports from outside the bloc",
+                "title": f"Share of imports from outside {bloc.option.phrase}",
                 "short": "Outside-bloc share",
             },
         ],
         "perspective": perspective.code,
+        "links": {key: value for key, value in links.items() if value is not None},
         "missing": [row["display_name"] for row in rows if row["eu_supply_risk"] is None],
         "filename": f"criticality-matrix-{perspective.code}-{year}",
     }

@@ -132,7 +132,10 @@ def _coverage_context(
         "rows": rows,
         "counts": counts,
         "top": COVERAGE_TOP,
-        "csv": api_url("/coverage", {"perspective": code, "year": wanted.year, "format": "csv"}),
+        "csv": api_url(
+            "/coverage",
+            {"perspective": code, "year": wanted.year, "bloc": data.bloc, "format": "csv"},
+        ),
     }
 
 

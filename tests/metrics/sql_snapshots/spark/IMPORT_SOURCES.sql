@@ -24,6 +24,7 @@ WITH partner AS (
     f.exporter_iso3
 ), flagged AS (
   SELECT
+    p.perspective,
     p.year,
     p.scope_key,
     p.exporter_iso3,
@@ -34,6 +35,7 @@ WITH partner AS (
   LEFT JOIN bloc AS b
     ON b.iso3 = p.exporter_iso3 AND p.year BETWEEN b.from_year AND b.to_year
   GROUP BY
+    p.perspective,
     p.year,
     p.scope_key,
     p.exporter_iso3,
@@ -41,15 +43,17 @@ WITH partner AS (
     p.quantity_t
 )
 SELECT
+  perspective,
   year,
   SPLIT_PART(scope_key, '|', 2) AS stage,
   exporter_iso3,
   value_usd,
   quantity_t,
-  value_usd / SUM(value_usd) OVER (PARTITION BY year, scope_key) AS share,
+  value_usd / SUM(value_usd) OVER (PARTITION BY perspective, year, scope_key) AS share,
   bloc_rows = 1 AS in_bloc
 FROM flagged
 ORDER BY
+  perspective NULLS LAST,
   year NULLS LAST,
   stage NULLS LAST,
   value_usd DESC,
