@@ -118,7 +118,7 @@ def _precompute(cache: ResultCache, store: Store) -> None:
     """The precomputed alerts of the store's version, read or computed (logged, not raised:
     a request that needs them computes them again)."""
     try:
-        alerts.precompute_alerts(cache, store)
+        alerts.precompute_alerts(cache, store, gated=False)
     except Exception as error:  # the server keeps serving; requests report their own errors
         log.warning("precomputing alerts failed: %s", error)
 

@@ -48,8 +48,10 @@ class Limits:
     table_wait_s: float = 20.0
     table_retry_after_s: int = 2
     stored_slots: int = 4
-    stored_wait_s: float = 10.0
-    stored_retry_after_s: int = 15
+    stored_wait_s: float = 120.0
+    """A request for the precomputed alerts while they are being computed (a first start not
+    through ``chainwatch serve``, or a load while serving) waits for them this long."""
+    stored_retry_after_s: int = 30
     threads: int = 128
     compute_nice: int = 10
     switch_interval_s: float = 0.001

@@ -146,22 +146,26 @@ def live_monitor(
 
 
 def stored_alerts(
-    cache: ResultCache, store: Store, perspective: str | None, bloc: str
+    cache: ResultCache, store: Store, perspective: str | None, bloc: str, gated: bool = True
 ) -> StoredAlerts | None:
     """The precomputed alerts of ``perspective`` and ``bloc`` (None when they are not one of
-    :data:`PRECOMPUTED`): from memory, else from disk, else computed now and written."""
+    :data:`PRECOMPUTED`): from memory, else from disk, else computed now and written (in the
+    heavy gate, unless not ``gated``)."""
     if (perspective, bloc) not in PRECOMPUTED:
         return None
     params = {"perspective": perspective, "bloc": bloc}
-    return cache.get(STORED, params, lambda: _load_or_compute(cache, store, perspective, bloc))
+    return cache.get(
+        STORED, params, lambda: _load_or_compute(cache, store, perspective, bloc, gated)
+    )
 
 
-def precompute_alerts(cache: ResultCache, store: Store) -> list[str]:
+def precompute_alerts(cache: ResultCache, store: Store, gated: bool = True) -> list[str]:
     """Make sure every precomputed monitor is on disk for the current store version; the
-    names of the documents (each read from disk or computed now)."""
+    names of the documents (each read from disk or computed now). A start-up job passes
+    ``gated=False``: it runs once, beside the requests, and does not take their heavy slot."""
     names = []
     for perspective, bloc in PRECOMPUTED:
-        stored_alerts(cache, store, perspective, bloc)
+        stored_alerts(cache, store, perspective, bloc, gated)
         names.append(_document_name(perspective, bloc))
     return names
 
@@ -178,12 +182,12 @@ def _document_name(perspective: str | None, bloc: str) -> str:
 
 
 def _load_or_compute(
-    cache: ResultCache, store: Store, perspective: str | None, bloc: str
+    cache: ResultCache, store: Store, perspective: str | None, bloc: str, gated: bool = True
 ) -> StoredAlerts:
     version, name = cache.store_version(), _document_name(perspective, bloc)
     document = precompute.read_document(store, version, name)
     if document is None:
-        gate = cache.gate(MONITOR)  # as heavy as building a monitor: the same bound
+        gate = cache.gate(MONITOR) if gated else None  # as heavy as a monitor: the same bound
         slot = gate.slot() if gate is not None else contextlib.nullcontext()
         with slot, precompute.computing(store, version):  # once across processes
             document = precompute.read_document(store, version, name)
