@@ -138,8 +138,10 @@ def precompute_store(store_path: str) -> list[int]:
 
 async def _get(app: FastAPI, path: str) -> int:
     """One GET through the ASGI interface (no network, no HTTP client)."""
+    path, _, query = path.partition("?")
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": query.encode(),
              "root_path": "", "headers": [(b"host", b"localhost")],
              "client": ("127.0.0.1", 0), "server": ("localhost", 80)}  # fmt: skip
     status = 0
